@@ -1,0 +1,1281 @@
+/* hull-domain-parse.c — domain XML → HullDomainDef (the parse phase).
+ *
+ * Per-value checks only (syntax, units, enumerations); defaults and checks of
+ * values against each other are hull-domain-def.c's. Every error names the
+ * element or attribute and its line.
+ */
+#include "config.h"
+
+#include "hull-domain-private.h"
+
+#include "hull-error.h"
+#include "hull-i18n.h"
+#include "hull-units.h"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <string.h>
+
+typedef struct
+{
+  HullDomainParseFlags flags;
+  GPtrArray *warnings;
+  HullDomainDef *def;
+} ParseCtx;
+
+typedef gboolean (*ElementParser) (ParseCtx *ctx, xmlNode *node, GError **error);
+
+/* ------------------------------------------------------------------ */
+/* Node helpers */
+
+static guint
+node_line (xmlNode *node)
+{
+  long line = xmlGetLineNo (node);
+
+  return line > 0 && line <= G_MAXUINT ? (guint) line : 0;
+}
+
+static gboolean
+node_is_hull (xmlNode *node)
+{
+  return node->ns != NULL && node->ns->href != NULL
+         && strcmp ((const char *) node->ns->href, HULL_DOMAIN_XML_NAMESPACE) == 0;
+}
+
+/* The element's name as users write it: "memory", "hull:vp", "{ns}name". */
+static char *
+node_display_name (xmlNode *node)
+{
+  if (node->ns == NULL)
+    return g_strdup ((const char *) node->name);
+  if (node_is_hull (node))
+    return g_strdup_printf ("hull:%s", (const char *) node->name);
+  return g_strdup_printf ("{%s}%s", (const char *) node->ns->href, (const char *) node->name);
+}
+
+static gboolean
+node_is (xmlNode *node, gboolean hull, const char *name)
+{
+  if (hull ? !node_is_hull (node) : node->ns != NULL)
+    return FALSE;
+  return strcmp ((const char *) node->name, name) == 0;
+}
+
+static void G_GNUC_PRINTF (4, 5)
+set_node_error (GError **error, xmlNode *node, HullError code, const char *format, ...)
+{
+  g_autofree char *what = NULL;
+  g_autofree char *display = node_display_name (node);
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  /* Translators: "line 12: <memory>: unknown unit 'XiB'" */
+  g_set_error (error, HULL_ERROR, code, _("line %u: <%s>: %s"), node_line (node), display, what);
+}
+
+/* Something Hull does not support: an error, or in lenient mode a warning. */
+static gboolean
+unsupported (ParseCtx *ctx, xmlNode *node, const char *attribute, GError **error)
+{
+  g_autofree char *display = node_display_name (node);
+  g_autofree char *message = NULL;
+
+  if (attribute != NULL)
+    message = g_strdup_printf (_("line %u: attribute '%s' of <%s> is not supported by Hull"),
+                               node_line (node), attribute, display);
+  else
+    message = g_strdup_printf (_("line %u: element <%s> is not supported by Hull"),
+                               node_line (node), display);
+
+  if (ctx->flags & HULL_DOMAIN_PARSE_LENIENT)
+    {
+      g_ptr_array_add (ctx->warnings, g_steal_pointer (&message));
+      return TRUE;
+    }
+  g_set_error_literal (error, HULL_ERROR, HULL_ERROR_NOT_SUPPORTED, message);
+  return FALSE;
+}
+
+/* Every attribute of @node must be in @allowed (a NULL-terminated list). */
+static gboolean
+check_attributes (ParseCtx *ctx, xmlNode *node, const char *const *allowed, GError **error)
+{
+  for (xmlAttr *attr = node->properties; attr != NULL; attr = attr->next)
+    {
+      const char *name = (const char *) attr->name;
+      gboolean known = FALSE;
+
+      if (attr->ns == NULL)
+        for (const char *const *a = allowed; *a != NULL && !known; a++)
+          known = strcmp (*a, name) == 0;
+      if (!known)
+        {
+          g_autofree char *full = attr->ns != NULL && attr->ns->prefix != NULL
+                                    ? g_strdup_printf ("%s:%s", attr->ns->prefix, name)
+                                    : g_strdup (name);
+
+          if (!unsupported (ctx, node, full, error))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static char *
+get_attr (xmlNode *node, const char *name)
+{
+  xmlChar *value = xmlGetNoNsProp (node, (const xmlChar *) name);
+  char *copy = g_strdup ((const char *) value);
+
+  xmlFree (value);
+  return copy;
+}
+
+static gboolean
+require_attr (xmlNode *node, const char *name, char **value, GError **error)
+{
+  *value = get_attr (node, name);
+  if (*value == NULL)
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID, _("attribute '%s' is missing"), name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+is_blank (const xmlChar *text)
+{
+  for (; text != NULL && *text != '\0'; text++)
+    if (!g_ascii_isspace (*text))
+      return FALSE;
+  return TRUE;
+}
+
+/* The next element child at or after @node, skipping comments, processing
+ * instructions and white space; text elsewhere is an error. */
+static gboolean
+next_element (xmlNode *parent, xmlNode **node, GError **error)
+{
+  for (; *node != NULL; *node = (*node)->next)
+    {
+      switch ((*node)->type)
+        {
+        case XML_ELEMENT_NODE:
+          return TRUE;
+        case XML_TEXT_NODE:
+        case XML_CDATA_SECTION_NODE:
+          if (!is_blank ((*node)->content))
+            {
+              set_node_error (error, parent, HULL_ERROR_XML_INVALID,
+                              _("unexpected text; this element holds only elements"));
+              return FALSE;
+            }
+          break;
+        default:
+          break;
+        }
+    }
+  return TRUE;
+}
+
+/* Calls @parse on each element child of @parent. */
+static gboolean
+for_each_child (ParseCtx *ctx, xmlNode *parent, ElementParser parse, GError **error)
+{
+  for (xmlNode *child = parent->children;; child = child->next)
+    {
+      if (!next_element (parent, &child, error))
+        return FALSE;
+      if (child == NULL)
+        return TRUE;
+      if (!parse (ctx, child, error))
+        return FALSE;
+    }
+}
+
+/* The text of an element that holds only text. */
+static gboolean
+get_text (xmlNode *node, char **text, GError **error)
+{
+  GString *out = g_string_new (NULL);
+
+  for (xmlNode *child = node->children; child != NULL; child = child->next)
+    {
+      if (child->type == XML_TEXT_NODE || child->type == XML_CDATA_SECTION_NODE)
+        g_string_append (out, (const char *) child->content);
+      else if (child->type == XML_ELEMENT_NODE)
+        {
+          g_string_free (out, TRUE);
+          set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                          _("unexpected element <%s>; this element holds only text"),
+                          (const char *) child->name);
+          return FALSE;
+        }
+    }
+  *text = g_string_free (out, FALSE);
+  return TRUE;
+}
+
+static gboolean
+get_trimmed_text (xmlNode *node, char **text, GError **error)
+{
+  if (!get_text (node, text, error))
+    return FALSE;
+  g_strstrip (*text);
+  return TRUE;
+}
+
+/* Rejects a second occurrence of a singleton element. */
+static gboolean
+check_once (xmlNode *node, guint *seen_line, GError **error)
+{
+  if (*seen_line != 0)
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                      _("duplicate element (the first is on line %u)"), *seen_line);
+      return FALSE;
+    }
+  *seen_line = MAX (node_line (node), 1);
+  return TRUE;
+}
+
+static gboolean
+parse_decimal (xmlNode *node, const char *what, const char *text, guint64 max, guint64 *value,
+               GError **error)
+{
+  if (!g_ascii_isdigit (text[0])
+      || !g_ascii_string_to_unsigned (text, 10, 0, max, value, NULL))
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                      _("%s '%s' is not a whole number from 0 to %llu"), what, text,
+                      (unsigned long long) max);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_uint_attr (xmlNode *node, const char *name, guint max, gboolean *present, guint *value,
+                 GError **error)
+{
+  g_autofree char *text = get_attr (node, name);
+  guint64 v;
+
+  *present = text != NULL;
+  if (text == NULL)
+    return TRUE;
+  g_strstrip (text);
+  if (!parse_decimal (node, name, text, max, &v, error))
+    return FALSE;
+  *value = (guint) v;
+  return TRUE;
+}
+
+/* A hull: number attribute: decimal or 0x-hex. */
+static gboolean
+parse_number_attr (xmlNode *node, const char *name, gboolean required, guint64 max,
+                   gboolean *present, guint64 *value, GError **error)
+{
+  g_autofree char *text = get_attr (node, name);
+  g_autoptr (GError) local = NULL;
+
+  if (present != NULL)
+    *present = text != NULL;
+  if (text == NULL)
+    {
+      if (!required)
+        return TRUE;
+      set_node_error (error, node, HULL_ERROR_XML_INVALID, _("attribute '%s' is missing"), name);
+      return FALSE;
+    }
+  if (!hull_units_parse_number (text, max, value, &local))
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID, _("attribute '%s': %s"), name,
+                      local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_yes_no (xmlNode *node, const char *name, const char *yes, const char *no, gboolean *value,
+              GError **error)
+{
+  g_autofree char *text = get_attr (node, name);
+
+  if (text == NULL)
+    return TRUE;
+  if (strcmp (text, yes) == 0)
+    *value = TRUE;
+  else if (strcmp (text, no) == 0)
+    *value = FALSE;
+  else
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                      _("attribute '%s' must be '%s' or '%s', not '%s'"), name, yes, no, text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+#define ATTRS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define NO_ATTRS ((const char *const[]){ NULL })
+
+/* ------------------------------------------------------------------ */
+/* General */
+
+static gboolean
+parse_name (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  if (!check_attributes (ctx, node, NO_ATTRS, error))
+    return FALSE;
+  return get_text (node, &ctx->def->name, error);
+}
+
+static gboolean
+parse_uuid (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  g_autofree char *text = NULL;
+
+  if (!check_attributes (ctx, node, NO_ATTRS, error) || !get_trimmed_text (node, &text, error))
+    return FALSE;
+  if (!g_uuid_string_is_valid (text))
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                      _("'%s' is not a UUID (expected the form "
+                        "4dea22b3-1d52-d8f3-2516-782e98ab3fa0)"),
+                      text);
+      return FALSE;
+    }
+  ctx->def->uuid = g_ascii_strdown (text, -1);
+  return TRUE;
+}
+
+static gboolean
+parse_title (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  if (!check_attributes (ctx, node, NO_ATTRS, error)
+      || !get_text (node, &ctx->def->title, error))
+    return FALSE;
+  if (strpbrk (ctx->def->title, "\r\n") != NULL)
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID, _("a title must be a single line"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_description (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  if (!check_attributes (ctx, node, NO_ATTRS, error))
+    return FALSE;
+  return get_text (node, &ctx->def->description, error);
+}
+
+static gboolean
+parse_size (ParseCtx *ctx, xmlNode *node, guint64 *bytes, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *unit = NULL;
+  g_autoptr (GError) local = NULL;
+  guint64 value;
+
+  if (!check_attributes (ctx, node, ATTRS ("unit"), error) || !get_trimmed_text (node, &text, error))
+    return FALSE;
+  unit = get_attr (node, "unit");
+  if (!parse_decimal (node, _("size"), text, G_MAXUINT64, &value, error))
+    return FALSE;
+  if (!hull_units_scale (value, unit, 1024, bytes, &local))
+    {
+      set_node_error (error, node, local->code, "%s", local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_memory (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  return parse_size (ctx, node, &ctx->def->memory, error);
+}
+
+static gboolean
+parse_current_memory (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  return parse_size (ctx, node, &ctx->def->current_memory, error);
+}
+
+static gboolean
+parse_vcpu (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *placement = NULL;
+  guint64 value;
+
+  if (!check_attributes (ctx, node, ATTRS ("placement"), error)
+      || !get_trimmed_text (node, &text, error))
+    return FALSE;
+  placement = get_attr (node, "placement");
+  if (placement != NULL && strcmp (placement, "static") != 0)
+    {
+      set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
+                      _("placement '%s' is not supported; Hull places vCPUs statically"),
+                      placement);
+      return FALSE;
+    }
+  if (!parse_decimal (node, _("vCPU count"), text, G_MAXUINT, &value, error))
+    return FALSE;
+  ctx->def->vcpus = (guint) value;
+  return TRUE;
+}
+
+static gboolean
+parse_topology (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  HullDomainDef *def = ctx->def;
+  static const char *const names[] = { "sockets", "dies", "cores", "threads" };
+  guint *fields[] = { &def->sockets, &def->dies, &def->cores, &def->threads };
+
+  if (!check_once (node, &def->lines.topology, error)
+      || !check_attributes (ctx, node, ATTRS ("sockets", "dies", "cores", "threads"), error))
+    return FALSE;
+  def->topology_set = TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      gboolean present;
+
+      *fields[i] = 1;
+      if (!parse_uint_attr (node, names[i], G_MAXUINT, &present, fields[i], error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_cpu_child (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  if (node_is (node, FALSE, "topology"))
+    return parse_topology (ctx, node, error);
+  return unsupported (ctx, node, NULL, error);
+}
+
+static gboolean
+parse_cpu (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  if (!check_attributes (ctx, node, NO_ATTRS, error))
+    return FALSE;
+  return for_each_child (ctx, node, parse_cpu_child, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* <os> */
+
+typedef struct
+{
+  guint type, kernel, initrd, cmdline;
+} OsLines;
+
+static gboolean
+parse_os_type (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *arch = NULL;
+
+  if (!check_attributes (ctx, node, ATTRS ("arch"), error) || !get_trimmed_text (node, &text, error))
+    return FALSE;
+  if (strcmp (text, "hvm") != 0)
+    {
+      set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
+                      _("OS type '%s' is not supported; Hull runs 'hvm' guests"), text);
+      return FALSE;
+    }
+  arch = get_attr (node, "arch");
+  if (arch != NULL && !hull_arch_from_string (arch, &ctx->def->arch))
+    {
+      set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
+                      _("architecture '%s' is not supported; Hull runs 'x86_64' guests"), arch);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_path_text (ParseCtx *ctx, xmlNode *node, char **path, GError **error)
+{
+  if (!check_attributes (ctx, node, NO_ATTRS, error) || !get_trimmed_text (node, path, error))
+    return FALSE;
+  if (!g_path_is_absolute (*path))
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                      _("path '%s' is not absolute; write the full path from '/'"), *path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_os (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  HullDomainDef *def = ctx->def;
+  OsLines seen = { 0 };
+
+  if (!check_attributes (ctx, node, NO_ATTRS, error))
+    return FALSE;
+  for (xmlNode *child = node->children;; child = child->next)
+    {
+      gboolean ok;
+
+      if (!next_element (node, &child, error))
+        return FALSE;
+      if (child == NULL)
+        return TRUE;
+      if (node_is (child, FALSE, "type"))
+        ok = check_once (child, &seen.type, error) && parse_os_type (ctx, child, error);
+      else if (node_is (child, FALSE, "kernel"))
+        ok = check_once (child, &seen.kernel, error)
+             && parse_path_text (ctx, child, &def->kernel, error);
+      else if (node_is (child, FALSE, "initrd"))
+        ok = check_once (child, &seen.initrd, error)
+             && parse_path_text (ctx, child, &def->initrd, error);
+      else if (node_is (child, FALSE, "cmdline"))
+        ok = check_once (child, &seen.cmdline, error)
+             && check_attributes (ctx, child, NO_ATTRS, error)
+             && get_text (child, &def->cmdline, error);
+      else
+        ok = unsupported (ctx, child, NULL, error);
+      if (!ok)
+        return FALSE;
+    }
+}
+
+static gboolean
+parse_lifecycle (xmlNode *node, HullLifecycleAction *action, GError **error)
+{
+  g_autofree char *text = NULL;
+
+  if (!get_trimmed_text (node, &text, error))
+    return FALSE;
+  if (!hull_lifecycle_action_from_string (text, action))
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                      _("unknown action '%s' (use destroy, restart or preserve)"), text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_on_poweroff (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  return check_attributes (ctx, node, NO_ATTRS, error)
+         && parse_lifecycle (node, &ctx->def->on_poweroff, error);
+}
+
+static gboolean
+parse_on_reboot (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  return check_attributes (ctx, node, NO_ATTRS, error)
+         && parse_lifecycle (node, &ctx->def->on_reboot, error);
+}
+
+static gboolean
+parse_on_crash (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  return check_attributes (ctx, node, NO_ATTRS, error)
+         && parse_lifecycle (node, &ctx->def->on_crash, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* <devices> */
+
+static gboolean
+parse_disk_child (ParseCtx *ctx, HullDiskDef *disk, xmlNode *child, guint *seen, GError **error)
+{
+  if (node_is (child, FALSE, "driver"))
+    {
+      g_autofree char *format = NULL;
+
+      if (!check_once (child, &seen[0], error)
+          || !check_attributes (ctx, child, ATTRS ("name", "type"), error))
+        return FALSE;
+      disk->driver_name = get_attr (child, "name");
+      format = get_attr (child, "type");
+      if (format != NULL && strcmp (format, "raw") != 0)
+        {
+          set_node_error (error, child, HULL_ERROR_NOT_SUPPORTED,
+                          _("image format '%s' is not supported; Hull reads raw images"), format);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (node_is (child, FALSE, "source"))
+    {
+      const char *attr = disk->type == HULL_DISK_FILE ? "file" : "dev";
+
+      if (!check_once (child, &seen[1], error)
+          || !check_attributes (ctx, child, ATTRS (attr), error)
+          || !require_attr (child, attr, &disk->source, error))
+        return FALSE;
+      if (!g_path_is_absolute (disk->source))
+        {
+          set_node_error (error, child, HULL_ERROR_XML_INVALID,
+                          _("path '%s' is not absolute; write the full path from '/'"),
+                          disk->source);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (node_is (child, FALSE, "target"))
+    {
+      g_autofree char *bus = NULL;
+
+      if (!check_once (child, &seen[2], error)
+          || !check_attributes (ctx, child, ATTRS ("dev", "bus"), error)
+          || !require_attr (child, "dev", &disk->target_dev, error))
+        return FALSE;
+      bus = get_attr (child, "bus");
+      if (bus != NULL && strcmp (bus, "virtio") != 0)
+        {
+          set_node_error (error, child, HULL_ERROR_NOT_SUPPORTED,
+                          _("disk bus '%s' is not supported; Hull's disks are on 'virtio'"), bus);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (node_is (child, FALSE, "readonly"))
+    {
+      if (!check_once (child, &seen[3], error) || !check_attributes (ctx, child, NO_ATTRS, error))
+        return FALSE;
+      disk->readonly = TRUE;
+      return TRUE;
+    }
+  return unsupported (ctx, child, NULL, error);
+}
+
+static gboolean
+parse_disk (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  g_autoptr (HullDiskDef) disk = hull_disk_def_new ();
+  g_autofree char *type = NULL;
+  g_autofree char *device = NULL;
+  guint seen[4] = { 0 };
+
+  disk->line = node_line (node);
+  if (!check_attributes (ctx, node, ATTRS ("type", "device"), error)
+      || !require_attr (node, "type", &type, error))
+    return FALSE;
+  if (!hull_disk_type_from_string (type, &disk->type))
+    {
+      set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
+                      _("disk type '%s' is not supported (use 'file' or 'block')"), type);
+      return FALSE;
+    }
+  device = get_attr (node, "device");
+  if (device != NULL && strcmp (device, "disk") != 0)
+    {
+      set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
+                      _("disk device '%s' is not supported (use 'disk')"), device);
+      return FALSE;
+    }
+  for (xmlNode *child = node->children;; child = child->next)
+    {
+      if (!next_element (node, &child, error))
+        return FALSE;
+      if (child == NULL)
+        break;
+      if (!parse_disk_child (ctx, disk, child, seen, error))
+        return FALSE;
+    }
+  if (disk->source == NULL)
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID, _("<source> is missing"));
+      return FALSE;
+    }
+  if (disk->target_dev == NULL)
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID, _("<target> is missing"));
+      return FALSE;
+    }
+  g_ptr_array_add (ctx->def->disks, g_steal_pointer (&disk));
+  return TRUE;
+}
+
+static gboolean
+parse_chardev_source (ParseCtx *ctx, HullChardevDef *chardev, xmlNode *node, GError **error)
+{
+  g_autofree char *mode = NULL;
+
+  switch (chardev->type)
+    {
+    case HULL_CHARDEV_FILE:
+      if (!check_attributes (ctx, node, ATTRS ("path"), error))
+        return FALSE;
+      break;
+    case HULL_CHARDEV_UNIX:
+      if (!check_attributes (ctx, node, ATTRS ("path", "mode"), error))
+        return FALSE;
+      mode = get_attr (node, "mode");
+      if (mode != NULL && !hull_unix_mode_from_string (mode, &chardev->mode))
+        {
+          set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                          _("mode '%s' is neither 'bind' nor 'connect'"), mode);
+          return FALSE;
+        }
+      break;
+    case HULL_CHARDEV_PTY:
+    case HULL_CHARDEV_NULL:
+    default:
+      set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                      _("a '%s' character device takes no <source>"),
+                      hull_chardev_type_to_string (chardev->type));
+      return FALSE;
+    }
+  if (!require_attr (node, "path", &chardev->path, error))
+    return FALSE;
+  if (!g_path_is_absolute (chardev->path))
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                      _("path '%s' is not absolute; write the full path from '/'"),
+                      chardev->path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_chardev_target (ParseCtx *ctx, HullChardevDef *chardev, xmlNode *node, gboolean console,
+                      GError **error)
+{
+  if (!check_attributes (ctx, node, console ? ATTRS ("type", "port") : ATTRS ("port"), error))
+    return FALSE;
+  if (console)
+    {
+      g_autofree char *type = get_attr (node, "type");
+
+      if (type != NULL && strcmp (type, "serial") != 0)
+        {
+          set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
+                          _("console type '%s' is not supported; Hull's console is a serial "
+                            "port"),
+                          type);
+          return FALSE;
+        }
+    }
+  return parse_uint_attr (node, "port", G_MAXUINT, &chardev->port_set, &chardev->port, error);
+}
+
+static gboolean
+parse_chardev (ParseCtx *ctx, xmlNode *node, gboolean console, GError **error)
+{
+  g_autoptr (HullChardevDef) chardev = hull_chardev_def_new (HULL_CHARDEV_PTY);
+  g_autofree char *type = NULL;
+  guint seen_source = 0, seen_target = 0;
+
+  chardev->line = node_line (node);
+  if (!check_attributes (ctx, node, ATTRS ("type"), error)
+      || !require_attr (node, "type", &type, error))
+    return FALSE;
+  if (!hull_chardev_type_from_string (type, &chardev->type))
+    {
+      set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
+                      _("character device type '%s' is not supported (use pty, file, unix or "
+                        "null)"),
+                      type);
+      return FALSE;
+    }
+  for (xmlNode *child = node->children;; child = child->next)
+    {
+      gboolean ok;
+
+      if (!next_element (node, &child, error))
+        return FALSE;
+      if (child == NULL)
+        break;
+      if (node_is (child, FALSE, "source"))
+        ok = check_once (child, &seen_source, error)
+             && parse_chardev_source (ctx, chardev, child, error);
+      else if (node_is (child, FALSE, "target"))
+        ok = check_once (child, &seen_target, error)
+             && parse_chardev_target (ctx, chardev, child, console, error);
+      else
+        ok = unsupported (ctx, child, NULL, error);
+      if (!ok)
+        return FALSE;
+    }
+  if ((chardev->type == HULL_CHARDEV_FILE || chardev->type == HULL_CHARDEV_UNIX)
+      && chardev->path == NULL)
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                      _("a '%s' character device needs <source path='…'/>"), type);
+      return FALSE;
+    }
+  if (console && !chardev->port_set)
+    {
+      chardev->port = 0;
+      chardev->port_set = TRUE;
+    }
+  g_ptr_array_add (console ? ctx->def->consoles : ctx->def->serials, g_steal_pointer (&chardev));
+  return TRUE;
+}
+
+static gboolean
+parse_device (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  if (node_is (node, FALSE, "disk"))
+    return parse_disk (ctx, node, error);
+  if (node_is (node, FALSE, "serial"))
+    return parse_chardev (ctx, node, FALSE, error);
+  if (node_is (node, FALSE, "console"))
+    return parse_chardev (ctx, node, TRUE, error);
+  return unsupported (ctx, node, NULL, error);
+}
+
+static gboolean
+parse_devices (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  if (!check_attributes (ctx, node, NO_ATTRS, error))
+    return FALSE;
+  return for_each_child (ctx, node, parse_device, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* hull: namespace */
+
+static gboolean
+parse_hull_apic (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  g_autofree char *x2apic = NULL;
+
+  if (!check_attributes (ctx, node, ATTRS ("x2apic", "user-mode"), error))
+    return FALSE;
+  x2apic = get_attr (node, "x2apic");
+  if (x2apic != NULL && !hull_x2apic_request_from_string (x2apic, &ctx->def->x2apic))
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                      _("x2apic '%s' is not one of supported, unsupported, enabled"), x2apic);
+      return FALSE;
+    }
+  return parse_yes_no (node, "user-mode", "yes", "no", &ctx->def->user_mode_apic, error);
+}
+
+static gboolean
+parse_hull_isolation (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  g_autofree char *type = NULL;
+
+  if (!check_attributes (ctx, node, ATTRS ("type"), error)
+      || !require_attr (node, "type", &type, error))
+    return FALSE;
+  if (!hull_isolation_type_from_string (type, &ctx->def->isolation))
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                      _("isolation type '%s' is not one of none, vbs, snp, tdx"), type);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_hull_hyperv (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  g_autofree char *state = NULL;
+
+  if (!check_attributes (ctx, node, ATTRS ("state"), error)
+      || !require_attr (node, "state", &state, error))
+    return FALSE;
+  return parse_yes_no (node, "state", "on", "off", &ctx->def->hyperv, error);
+}
+
+/* start + size attributes → [start, start + size) */
+static gboolean
+parse_range (ParseCtx *ctx, xmlNode *node, HullMemoryRange *range, GError **error)
+{
+  guint64 start, size;
+
+  if (!check_attributes (ctx, node, ATTRS ("start", "size"), error)
+      || !parse_number_attr (node, "start", TRUE, G_MAXUINT64, NULL, &start, error)
+      || !parse_number_attr (node, "size", TRUE, G_MAXUINT64, NULL, &size, error))
+    return FALSE;
+  if (!g_uint64_checked_add (&range->end, start, size))
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                      _("the range 0x%llx + 0x%llx ends beyond the 64-bit address space"),
+                      (unsigned long long) start, (unsigned long long) size);
+      return FALSE;
+    }
+  range->start = start;
+  return TRUE;
+}
+
+static gboolean
+parse_hull_mmio_gap (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  HullMemoryRange range;
+
+  if (!node_is (node, TRUE, "mmio-gap"))
+    return unsupported (ctx, node, NULL, error);
+  if (!parse_range (ctx, node, &range, error))
+    return FALSE;
+  g_array_append_val (ctx->def->mmio_gaps, range);
+  return TRUE;
+}
+
+static gboolean
+parse_hull_memory_layout (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  if (!check_attributes (ctx, node, NO_ATTRS, error))
+    return FALSE;
+  ctx->def->mmio_gaps = g_array_new (FALSE, TRUE, sizeof (HullMemoryRange));
+  return for_each_child (ctx, node, parse_hull_mmio_gap, error);
+}
+
+static gboolean
+parse_hull_vtl2 (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  ctx->def->has_vtl2 = TRUE;
+  return parse_range (ctx, node, &ctx->def->vtl2, error);
+}
+
+static gboolean
+parse_step (ParseCtx *ctx, HullTestVpProgram *vp, xmlNode *node, GError **error)
+{
+  HullTestStep step = { 0 };
+  guint64 size = 0;
+  gboolean has_size = FALSE;
+  gboolean ok = TRUE;
+
+  step.line = node_line (node);
+  if (!node_is_hull (node) || !hull_test_step_kind_from_string ((const char *) node->name, &step.kind))
+    return unsupported (ctx, node, NULL, error);
+
+  switch (step.kind)
+    {
+    case HULL_TEST_STEP_OUT:
+    case HULL_TEST_STEP_IN:
+      step.size = 1;
+      ok = check_attributes (ctx, node,
+                             step.kind == HULL_TEST_STEP_OUT ? ATTRS ("port", "value", "size")
+                                                             : ATTRS ("port", "expect", "size"),
+                             error)
+           && parse_number_attr (node, "port", TRUE, G_MAXUINT16, NULL, &step.address, error);
+      break;
+    case HULL_TEST_STEP_MMIO_WRITE:
+    case HULL_TEST_STEP_MMIO_READ:
+      step.size = 4;
+      ok = check_attributes (ctx, node,
+                             step.kind == HULL_TEST_STEP_MMIO_WRITE
+                               ? ATTRS ("addr", "value", "size")
+                               : ATTRS ("addr", "expect", "size"),
+                             error)
+           && parse_number_attr (node, "addr", TRUE, G_MAXUINT64, NULL, &step.address, error);
+      break;
+    case HULL_TEST_STEP_SPIN:
+      ok = check_attributes (ctx, node, ATTRS ("usec"), error)
+           && parse_number_attr (node, "usec", TRUE, G_MAXUINT32, NULL, &step.value, error);
+      break;
+    case HULL_TEST_STEP_JUMP:
+      ok = check_attributes (ctx, node, ATTRS ("step"), error)
+           && parse_number_attr (node, "step", TRUE, G_MAXUINT32, NULL, &step.value, error);
+      break;
+    case HULL_TEST_STEP_HALT:
+      {
+        g_autofree char *reason = NULL;
+        HullTestHaltReason r = HULL_TEST_HALT_POWEROFF;
+
+        ok = check_attributes (ctx, node, ATTRS ("reason"), error)
+             && require_attr (node, "reason", &reason, error);
+        if (ok && !hull_test_halt_reason_from_string (reason, &r))
+          {
+            set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                            _("halt reason '%s' is not one of poweroff, reset, hibernate, "
+                              "triple-fault"),
+                            reason);
+            return FALSE;
+          }
+        step.value = ok ? r : 0;
+      }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  if (!ok)
+    return FALSE;
+
+  if (step.size != 0)
+    {
+      gboolean is_port = step.kind == HULL_TEST_STEP_OUT || step.kind == HULL_TEST_STEP_IN;
+      gboolean writes = step.kind == HULL_TEST_STEP_OUT || step.kind == HULL_TEST_STEP_MMIO_WRITE;
+      guint64 max;
+
+      if (!parse_number_attr (node, "size", FALSE, 8, &has_size, &size, error))
+        return FALSE;
+      if (has_size)
+        {
+          if (size != 1 && size != 2 && size != 4 && (is_port || size != 8))
+            {
+              set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                              is_port ? _("size %llu is not 1, 2 or 4")
+                                      : _("size %llu is not 1, 2, 4 or 8"),
+                              (unsigned long long) size);
+              return FALSE;
+            }
+          step.size = (guint8) size;
+        }
+      max = step.size == 8 ? G_MAXUINT64 : (G_GUINT64_CONSTANT (1) << (8 * step.size)) - 1;
+      if (writes)
+        ok = parse_number_attr (node, "value", TRUE, max, NULL, &step.value, error);
+      else
+        ok = parse_number_attr (node, "expect", FALSE, max, &step.has_expect, &step.value, error);
+      if (!ok)
+        return FALSE;
+    }
+  g_array_append_val (vp->steps, step);
+  return TRUE;
+}
+
+static gboolean
+parse_hull_vp (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  HullTestVpProgram *vp;
+  guint64 index;
+
+  if (!check_attributes (ctx, node, ATTRS ("index"), error)
+      || !parse_number_attr (node, "index", TRUE, G_MAXUINT32, NULL, &index, error))
+    return FALSE;
+  vp = hull_test_program_add_vp (ctx->def->test_program, (guint) index, node_line (node));
+  for (xmlNode *child = node->children;; child = child->next)
+    {
+      if (!next_element (node, &child, error))
+        return FALSE;
+      if (child == NULL)
+        return TRUE;
+      if (!parse_step (ctx, vp, child, error))
+        return FALSE;
+    }
+}
+
+static gboolean
+parse_hull_fault (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  HullTestFault fault = { 0 };
+  g_autofree char *stage = NULL;
+  guint64 vp = 0;
+
+  fault.line = node_line (node);
+  if (!check_attributes (ctx, node, ATTRS ("stage", "vp"), error)
+      || !require_attr (node, "stage", &stage, error))
+    return FALSE;
+  if (!hull_test_fault_stage_from_string (stage, &fault.stage))
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                      _("fault stage '%s' is not one of build, bind, run"), stage);
+      return FALSE;
+    }
+  if (!parse_number_attr (node, "vp", FALSE, G_MAXUINT32, &fault.has_vp, &vp, error))
+    return FALSE;
+  fault.vp_index = (guint) vp;
+  g_array_append_val (ctx->def->test_program->faults, fault);
+  return TRUE;
+}
+
+static gboolean
+parse_hull_test_program_child (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  if (node_is (node, TRUE, "vp"))
+    return parse_hull_vp (ctx, node, error);
+  if (node_is (node, TRUE, "fault"))
+    return parse_hull_fault (ctx, node, error);
+  return unsupported (ctx, node, NULL, error);
+}
+
+static gboolean
+parse_hull_test_program (ParseCtx *ctx, xmlNode *node, GError **error)
+{
+  if (!check_attributes (ctx, node, NO_ATTRS, error))
+    return FALSE;
+  ctx->def->test_program = hull_test_program_new ();
+  return for_each_child (ctx, node, parse_hull_test_program_child, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* <domain> */
+
+typedef struct
+{
+  gboolean hull;
+  const char *name;
+  ElementParser parse;
+  gsize line_offset; /* into HullDomainDefLines, or G_MAXSIZE for a private slot */
+} DomainElement;
+
+#define LINE(field) G_STRUCT_OFFSET (HullDomainDefLines, field)
+#define NO_LINE G_MAXSIZE
+
+static const DomainElement domain_elements[] = {
+  { FALSE, "name", parse_name, LINE (name) },
+  { FALSE, "uuid", parse_uuid, NO_LINE },
+  { FALSE, "title", parse_title, NO_LINE },
+  { FALSE, "description", parse_description, NO_LINE },
+  { FALSE, "memory", parse_memory, LINE (memory) },
+  { FALSE, "currentMemory", parse_current_memory, LINE (current_memory) },
+  { FALSE, "vcpu", parse_vcpu, LINE (vcpu) },
+  { FALSE, "cpu", parse_cpu, NO_LINE },
+  { FALSE, "os", parse_os, LINE (os) },
+  { FALSE, "on_poweroff", parse_on_poweroff, LINE (on_poweroff) },
+  { FALSE, "on_reboot", parse_on_reboot, LINE (on_reboot) },
+  { FALSE, "on_crash", parse_on_crash, LINE (on_crash) },
+  { FALSE, "devices", parse_devices, NO_LINE },
+  { TRUE, "apic", parse_hull_apic, NO_LINE },
+  { TRUE, "isolation", parse_hull_isolation, NO_LINE },
+  { TRUE, "hyperv", parse_hull_hyperv, NO_LINE },
+  { TRUE, "memory-layout", parse_hull_memory_layout, LINE (memory_layout) },
+  { TRUE, "vtl2", parse_hull_vtl2, LINE (vtl2) },
+  { TRUE, "test-program", parse_hull_test_program, LINE (test_program) },
+};
+
+static gboolean
+parse_domain (ParseCtx *ctx, xmlNode *root, GError **error)
+{
+  HullDomainDef *def = ctx->def;
+  guint seen[G_N_ELEMENTS (domain_elements)] = { 0 };
+  g_autofree char *type = NULL;
+
+  if (root->ns != NULL || strcmp ((const char *) root->name, "domain") != 0)
+    {
+      g_autofree char *display = node_display_name (root);
+
+      g_set_error (error, HULL_ERROR, HULL_ERROR_XML_INVALID,
+                   _("line %u: the root element is <%s>; a domain definition starts with "
+                     "<domain>"),
+                   node_line (root), display);
+      return FALSE;
+    }
+  def->lines.domain = node_line (root);
+  if (!check_attributes (ctx, root, ATTRS ("type"), error)
+      || !require_attr (root, "type", &type, error))
+    return FALSE;
+  if (!hull_domain_type_from_string (type, &def->type))
+    {
+      set_node_error (error, root, HULL_ERROR_NOT_SUPPORTED,
+                      _("domain type '%s' is not supported (use 'kvm' or 'test')"), type);
+      return FALSE;
+    }
+
+  for (xmlNode *child = root->children;; child = child->next)
+    {
+      const DomainElement *element = NULL;
+      gsize i;
+
+      if (!next_element (root, &child, error))
+        return FALSE;
+      if (child == NULL)
+        break;
+      for (i = 0; i < G_N_ELEMENTS (domain_elements) && element == NULL; i++)
+        if (node_is (child, domain_elements[i].hull, domain_elements[i].name))
+          element = &domain_elements[i];
+      if (element == NULL)
+        {
+          if (!unsupported (ctx, child, NULL, error))
+            return FALSE;
+          continue;
+        }
+      i--;
+      if (!check_once (child, &seen[i], error))
+        return FALSE;
+      if (element->line_offset != NO_LINE)
+        G_STRUCT_MEMBER (guint, &def->lines, element->line_offset) = seen[i];
+      if (!element->parse (ctx, child, error))
+        return FALSE;
+    }
+
+  if (def->name == NULL)
+    {
+      set_node_error (error, root, HULL_ERROR_XML_INVALID, _("<name> is missing"));
+      return FALSE;
+    }
+  if (def->lines.memory == 0)
+    {
+      set_node_error (error, root, HULL_ERROR_XML_INVALID, _("<memory> is missing"));
+      return FALSE;
+    }
+  if (def->lines.vcpu == 0)
+    {
+      set_node_error (error, root, HULL_ERROR_XML_INVALID, _("<vcpu> is missing"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gpointer
+init_libxml (gpointer data)
+{
+  xmlInitParser ();
+  return NULL;
+}
+
+HullDomainDef *
+hull_domain_def_parse_document (const char *xml, gsize length, HullDomainParseFlags flags,
+                                GPtrArray *warnings, GError **error)
+{
+  static GOnce once = G_ONCE_INIT;
+  g_autoptr (HullDomainDef) def = NULL;
+  xmlParserCtxt *parser;
+  xmlDoc *doc;
+  ParseCtx ctx;
+  gboolean ok;
+
+  g_once (&once, init_libxml, NULL);
+
+  if (length > HULL_DOMAIN_XML_MAX_SIZE)
+    {
+      g_set_error (error, HULL_ERROR, HULL_ERROR_LIMIT_EXCEEDED,
+                   _("the domain XML is %zu bytes, more than the limit of %d"),
+                   length, HULL_DOMAIN_XML_MAX_SIZE);
+      return NULL;
+    }
+  if (length > G_MAXINT)
+    return NULL;
+
+  parser = xmlNewParserCtxt ();
+  if (parser == NULL)
+    g_error ("out of memory creating an XML parser");
+  doc = xmlCtxtReadMemory (parser, xml, (int) length, "domain.xml", NULL,
+                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
+                             | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA);
+  if (doc == NULL || !parser->wellFormed)
+    {
+      const xmlError *err = xmlCtxtGetLastError (parser);
+      g_autofree char *message
+        = g_strstrip (g_strdup (err != NULL && err->message != NULL ? err->message : "?"));
+
+      /* libxml2 adds detail on further lines; keep the message on one. */
+      g_strdelimit (message, "\n", ' ');
+
+      g_set_error (error, HULL_ERROR, HULL_ERROR_XML_SYNTAX, _("line %d: malformed XML: %s"),
+                   err != NULL ? err->line : 0, message);
+      xmlFreeDoc (doc);
+      xmlFreeParserCtxt (parser);
+      return NULL;
+    }
+  xmlFreeParserCtxt (parser);
+
+  if (doc->intSubset != NULL || doc->extSubset != NULL)
+    {
+      g_set_error_literal (error, HULL_ERROR, HULL_ERROR_XML_INVALID,
+                           _("a domain definition may not have a <!DOCTYPE> (Hull expands no "
+                             "entities)"));
+      xmlFreeDoc (doc);
+      return NULL;
+    }
+
+  def = hull_domain_def_new ();
+  ctx = (ParseCtx){ .flags = flags, .warnings = warnings, .def = def };
+  ok = parse_domain (&ctx, xmlDocGetRootElement (doc), error);
+  xmlFreeDoc (doc);
+  return ok ? g_steal_pointer (&def) : NULL;
+}
