@@ -13,6 +13,7 @@
 #include "hull-units.h"
 
 #include <libxml/parser.h>
+#include <libxml/xmlerror.h>
 #include <libxml/tree.h>
 #include <string.h>
 
@@ -1211,6 +1212,40 @@ parse_domain (ParseCtx *ctx, xmlNode *root, GError **error)
   return TRUE;
 }
 
+static void
+ignore_generic_error (void *context, const char *format, ...)
+{
+}
+
+static void
+ignore_structured_error (void *context, const xmlError *error)
+{
+}
+
+/* Parses with libxml2's own error reporting silenced: some errors (encoding
+ * conversion, I/O) bypass XML_PARSE_NOERROR and go to its global handlers,
+ * which print to stderr. The handlers are per thread in libxml2, so
+ * swapping them around one parse is safe; the parser context still records
+ * the last error for our message. */
+static xmlDoc *
+read_quietly (xmlParserCtxt *parser, const char *xml, int length)
+{
+  xmlGenericErrorFunc saved_generic = xmlGenericError;
+  void *saved_generic_context = xmlGenericErrorContext;
+  xmlStructuredErrorFunc saved_structured = xmlStructuredError;
+  void *saved_structured_context = xmlStructuredErrorContext;
+  xmlDoc *doc;
+
+  xmlSetGenericErrorFunc (NULL, ignore_generic_error);
+  xmlSetStructuredErrorFunc (NULL, (xmlStructuredErrorFunc) ignore_structured_error);
+  doc = xmlCtxtReadMemory (parser, xml, length, "domain.xml", NULL,
+                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
+                             | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA);
+  xmlSetGenericErrorFunc (saved_generic_context, saved_generic);
+  xmlSetStructuredErrorFunc (saved_structured_context, saved_structured);
+  return doc;
+}
+
 static gpointer
 init_libxml (gpointer data)
 {
@@ -1238,15 +1273,12 @@ hull_domain_def_parse_document (const char *xml, gsize length, HullDomainParseFl
                    length, HULL_DOMAIN_XML_MAX_SIZE);
       return NULL;
     }
-  if (length > G_MAXINT)
-    return NULL;
+  G_STATIC_ASSERT (HULL_DOMAIN_XML_MAX_SIZE < G_MAXINT);
 
   parser = xmlNewParserCtxt ();
   if (parser == NULL)
     g_error ("out of memory creating an XML parser");
-  doc = xmlCtxtReadMemory (parser, xml, (int) length, "domain.xml", NULL,
-                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
-                             | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA);
+  doc = read_quietly (parser, xml, (int) length);
   if (doc == NULL || !parser->wellFormed)
     {
       const xmlError *err = xmlCtxtGetLastError (parser);

@@ -592,6 +592,12 @@ test_file_errors_name_the_file (void)
 
 /* ------------------------------------------------------------------ */
 
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
 static void
 add_dir_tests (const char *prefix, const char *dir, GTestDataFunc func, gboolean names_only)
 {
@@ -603,7 +609,7 @@ add_dir_tests (const char *prefix, const char *dir, GTestDataFunc func, gboolean
   while ((name = g_dir_read_name (d)) != NULL)
     if (g_str_has_suffix (name, ".xml"))
       g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  g_ptr_array_sort (names, compare_names);
   g_assert_cmpuint (names->len, >, 0);
   for (guint i = 0; i < names->len; i++)
     {

@@ -1,0 +1,298 @@
+/* hullctl's offline commands, run as a user would: exit statuses, messages,
+ * canonical output and JSON. */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct
+{
+  int status;
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_clear (Run *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+/* Runs hullctl with a NULL-terminated argument list, feeding @input. */
+static void
+hullctl (Run *run, const char *input, ...)
+{
+  g_autofree char *tool = g_test_build_filename (G_TEST_BUILT, "..", "tools", "hullctl", NULL);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *arg;
+  va_list args;
+
+  g_ptr_array_add (argv, tool);
+  va_start (args, input);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char *const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                 | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                               &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input, NULL, &run->out, &run->err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  run->status = g_subprocess_get_exit_status (process);
+}
+
+static char *
+dist_file (const char *first, ...)
+{
+  g_autoptr (GPtrArray) parts = g_ptr_array_new ();
+  const char *part;
+  va_list args;
+
+  g_ptr_array_add (parts, (gpointer) g_test_get_dir (G_TEST_DIST));
+  g_ptr_array_add (parts, (gpointer) first);
+  va_start (args, first);
+  while ((part = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (parts, (gpointer) part);
+  va_end (args);
+  g_ptr_array_add (parts, NULL);
+  return g_build_filenamev ((char **) parts->pdata);
+}
+
+static char *
+write_temp (const char *contents)
+{
+  g_autoptr (GError) error = NULL;
+  char *path = NULL;
+  int fd = g_file_open_tmp ("hullctl-XXXXXX.xml", &path, &error);
+
+  g_assert_no_error (error);
+  close (fd);
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+static void
+test_validate_examples (void)
+{
+  g_autofree char *minimal = dist_file ("..", "xml", "examples", "minimal.xml", NULL);
+  g_autofree char *smt = dist_file ("..", "xml", "examples", "multi-socket-smt.xml", NULL);
+  g_auto (Run) run = { 0 };
+
+  hullctl (&run, NULL, "validate", minimal, smt, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "domain 'minimal' is valid"));
+  g_assert_nonnull (strstr (run.out, "domain 'smt16' is valid"));
+  g_assert_cmpstr (run.err, ==, "");
+}
+
+static void
+test_validate_reports_line_and_fails (void)
+{
+  g_autofree char *bad
+    = write_temp ("<domain type='test'>\n<name>x</name>\n<memory unit='XiB'>1</memory>\n"
+                  "<vcpu>1</vcpu>\n</domain>\n");
+  g_autofree char *minimal = dist_file ("..", "xml", "examples", "minimal.xml", NULL);
+  g_auto (Run) run = { 0 };
+
+  hullctl (&run, NULL, "validate", bad, minimal, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  /* The bad file is reported with its name and line; the good one still is checked. */
+  g_assert_true (g_str_has_prefix (run.err, bad));
+  g_assert_nonnull (strstr (run.err, "line 3: <memory>: unknown unit 'XiB'"));
+  g_assert_nonnull (strstr (run.out, "domain 'minimal' is valid"));
+  g_unlink (bad);
+}
+
+static void
+test_validate_lenient_warns (void)
+{
+  g_autofree char *file
+    = write_temp ("<domain type='test'><name>x</name><memory unit='MiB'>64</memory>"
+                  "<vcpu>1</vcpu>\n<features><acpi/></features></domain>\n");
+  g_auto (Run) strict = { 0 };
+  g_auto (Run) lenient = { 0 };
+
+  hullctl (&strict, NULL, "validate", file, NULL);
+  g_assert_cmpint (strict.status, ==, 1);
+  g_assert_nonnull (strstr (strict.err, "element <features> is not supported"));
+
+  hullctl (&lenient, NULL, "validate", "--lenient", file, NULL);
+  g_assert_cmpint (lenient.status, ==, 0);
+  g_assert_nonnull (strstr (lenient.err, "warning: line 2: element <features> is not supported"));
+  g_assert_nonnull (strstr (lenient.out, "is valid"));
+  g_unlink (file);
+}
+
+static void
+test_format_golden (void)
+{
+  g_autofree char *in = dist_file ("xml", "in", "kernel-boot.xml", NULL);
+  g_autofree char *out = dist_file ("xml", "out", "kernel-boot.xml", NULL);
+  g_autofree char *expected = NULL;
+  g_auto (Run) run = { 0 };
+
+  g_assert_true (g_file_get_contents (out, &expected, NULL, NULL));
+  hullctl (&run, NULL, "format", in, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.out, ==, expected);
+}
+
+static void
+test_format_stdin (void)
+{
+  g_autofree char *in = dist_file ("xml", "in", "units.xml", NULL);
+  g_autofree char *out = dist_file ("xml", "out", "units.xml", NULL);
+  g_autofree char *input = NULL;
+  g_autofree char *expected = NULL;
+  g_auto (Run) run = { 0 };
+  g_auto (Run) bad = { 0 };
+
+  g_assert_true (g_file_get_contents (in, &input, NULL, NULL));
+  g_assert_true (g_file_get_contents (out, &expected, NULL, NULL));
+  hullctl (&run, input, "format", "-", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.out, ==, expected);
+
+  hullctl (&bad, "<domain", "format", "-", NULL);
+  g_assert_cmpint (bad.status, ==, 1);
+  g_assert_true (g_str_has_prefix (bad.err, "<stdin>: line 1: malformed XML"));
+  g_assert_cmpstr (bad.out, ==, "");
+}
+
+static void
+test_layout_json (void)
+{
+  g_autofree char *file = dist_file ("..", "xml", "examples", "multi-socket-smt.xml", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_auto (Run) run = { 0 };
+  JsonObject *root, *topology, *layout;
+  JsonArray *vps, *ram;
+
+  hullctl (&run, NULL, "layout", "--json", file, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  json_parser_load_from_data (parser, run.out, -1, &error);
+  g_assert_no_error (error);
+
+  root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (root, "name"), ==, "smt16");
+  topology = json_object_get_object_member (root, "topology");
+  g_assert_cmpint (json_object_get_int_member (topology, "vp-count"), ==, 16);
+  g_assert_true (json_object_get_boolean_member (topology, "smt"));
+  vps = json_object_get_array_member (topology, "vps");
+  g_assert_cmpuint (json_array_get_length (vps), ==, 16);
+  /* VP 9: socket 1, core 0, thread 1; 8 VPs per socket is already a power of two. */
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (vps, 9), "apic-id"),
+                   ==, 9);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (vps, 9), "socket"),
+                   ==, 1);
+
+  layout = json_object_get_object_member (root, "memory-layout");
+  g_assert_cmpint (json_object_get_int_member (layout, "ram-size"), ==,
+                   json_object_get_int_member (layout, "end-of-ram") - G_GINT64_CONSTANT (1 << 30));
+  ram = json_object_get_array_member (layout, "ram");
+  g_assert_cmpuint (json_array_get_length (ram), ==, 2);
+  g_assert_cmpint (json_array_get_int_element (json_array_get_array_element (ram, 0), 1), ==,
+                   G_GINT64_CONSTANT (0xc0000000));
+}
+
+static void
+test_layout_table (void)
+{
+  g_autofree char *file = dist_file ("xml", "in", "hull-settings.xml", NULL);
+  g_auto (Run) run = { 0 };
+
+  hullctl (&run, NULL, "layout", file, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "Domain 'hull-settings'"));
+  g_assert_nonnull (strstr (run.out, "(BSP)"));
+  g_assert_nonnull (strstr (run.out, "APIC mode x2apic-enabled"));
+  g_assert_nonnull (strstr (run.out, "Memory layout (custom MMIO gaps)"));
+  g_assert_nonnull (strstr (run.out, "RAM   0x0000000000000000-0x0000000040000000  1 GiB"));
+  g_assert_nonnull (strstr (run.out, "VTL2  0x0000000200000000-0x0000000202000000  32 MiB"));
+}
+
+static void
+test_usage_errors (void)
+{
+  g_auto (Run) none = { 0 };
+  g_auto (Run) unknown = { 0 };
+  g_auto (Run) missing = { 0 };
+  g_auto (Run) option = { 0 };
+
+  hullctl (&none, NULL, NULL);
+  g_assert_cmpint (none.status, ==, 2);
+  g_assert_nonnull (strstr (none.err, "Usage: hullctl COMMAND"));
+
+  hullctl (&unknown, NULL, "frobnicate", NULL);
+  g_assert_cmpint (unknown.status, ==, 2);
+  g_assert_nonnull (strstr (unknown.err, "unknown command 'frobnicate'"));
+
+  hullctl (&missing, NULL, "layout", NULL);
+  g_assert_cmpint (missing.status, ==, 2);
+
+  hullctl (&option, NULL, "validate", "--bogus", "x.xml", NULL);
+  g_assert_cmpint (option.status, ==, 2);
+  g_assert_nonnull (strstr (option.err, "--bogus"));
+}
+
+/* libxml2 reports some errors (encoding conversion) through its global
+ * handlers; hullctl must print only its own one-line message. */
+static void
+test_validate_bad_encoding_quiet (void)
+{
+  g_autofree char *file = write_temp ("<?xml version='1.0' encoding='ISO-2022-JP'?>"
+                                      "<domain>\x1b\xff</domain>");
+  g_auto (Run) run = { 0 };
+  g_auto (GStrv) lines = NULL;
+
+  hullctl (&run, NULL, "validate", file, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  lines = g_strsplit (run.err, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 2); /* one line and the empty rest */
+  g_assert_true (g_str_has_prefix (lines[0], file));
+  g_assert_nonnull (strstr (lines[0], "malformed XML"));
+  g_unlink (file);
+}
+
+static void
+test_missing_file (void)
+{
+  g_auto (Run) run = { 0 };
+
+  hullctl (&run, NULL, "layout", "/nonexistent/web1.xml", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "/nonexistent/web1.xml"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/hull/hullctl/validate/examples-are-valid", test_validate_examples);
+  g_test_add_func ("/hull/hullctl/validate/reports-line-and-fails",
+                   test_validate_reports_line_and_fails);
+  g_test_add_func ("/hull/hullctl/validate/lenient-warns", test_validate_lenient_warns);
+  g_test_add_func ("/hull/hullctl/validate/bad-encoding-is-one-line",
+                   test_validate_bad_encoding_quiet);
+  g_test_add_func ("/hull/hullctl/format/matches-golden", test_format_golden);
+  g_test_add_func ("/hull/hullctl/format/reads-stdin", test_format_stdin);
+  g_test_add_func ("/hull/hullctl/layout/json", test_layout_json);
+  g_test_add_func ("/hull/hullctl/layout/table", test_layout_table);
+  g_test_add_func ("/hull/hullctl/usage-errors-exit-2", test_usage_errors);
+  g_test_add_func ("/hull/hullctl/missing-file", test_missing_file);
+  return g_test_run ();
+}
