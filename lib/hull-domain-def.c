@@ -85,9 +85,9 @@ hull_domain_def_new (void)
   def->on_crash = HULL_LIFECYCLE_DESTROY;
   def->x2apic = HULL_X2APIC_REQUEST_SUPPORTED;
   def->isolation = HULL_ISOLATION_NONE;
-  def->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) hull_disk_def_free);
-  def->serials = g_ptr_array_new_with_free_func ((GDestroyNotify) hull_chardev_def_free);
-  def->consoles = g_ptr_array_new_with_free_func ((GDestroyNotify) hull_chardev_def_free);
+  def->disks = g_ptr_array_new_with_free_func ((GDestroyNotify)hull_disk_def_free);
+  def->serials = g_ptr_array_new_with_free_func ((GDestroyNotify)hull_chardev_def_free);
+  def->consoles = g_ptr_array_new_with_free_func ((GDestroyNotify)hull_chardev_def_free);
   return def;
 }
 
@@ -145,8 +145,7 @@ hull_domain_def_post_parse (HullDomainDef *def, GError **error)
 
   /* A console is a view of a serial port; give it one if there is none. */
   if (def->serials->len == 0 && def->consoles->len > 0)
-    g_ptr_array_add (def->serials,
-                     hull_chardev_def_copy (g_ptr_array_index (def->consoles, 0)));
+    g_ptr_array_add (def->serials, hull_chardev_def_copy (g_ptr_array_index (def->consoles, 0)));
 
   /* Serial ports without a target port take the lowest free one. */
   for (guint i = 0; i < def->serials->len; i++)
@@ -167,9 +166,8 @@ hull_domain_def_post_parse (HullDomainDef *def, GError **error)
 /* ------------------------------------------------------------------ */
 /* Validation */
 
-static void G_GNUC_PRINTF (5, 6)
-set_def_error (GError **error, const HullDomainDef *def, guint line, HullError code,
-               const char *format, ...)
+static void G_GNUC_PRINTF (5, 6) set_def_error (GError **error, const HullDomainDef *def,
+                                                guint line, HullError code, const char *format, ...)
 {
   g_autofree char *what = NULL;
   va_list args;
@@ -178,9 +176,9 @@ set_def_error (GError **error, const HullDomainDef *def, guint line, HullError c
   what = g_strdup_vprintf (format, args);
   va_end (args);
   if (line != 0)
-    g_set_error (error, HULL_ERROR, code, _("domain '%s': line %u: %s"), def->name, line, what);
+    g_set_error (error, HULL_ERROR, code, _ ("domain '%s': line %u: %s"), def->name, line, what);
   else
-    g_set_error (error, HULL_ERROR, code, _("domain '%s': %s"), def->name, what);
+    g_set_error (error, HULL_ERROR, code, _ ("domain '%s': %s"), def->name, what);
 }
 
 static gboolean
@@ -191,21 +189,21 @@ validate_name (const HullDomainDef *def, GError **error)
   const char *problem = NULL;
 
   if (length == 0)
-    problem = _("a domain name may not be empty");
+    problem = _ ("a domain name may not be empty");
   else if (length > HULL_DOMAIN_MAX_NAME)
-    problem = _("a domain name may have at most 64 bytes");
+    problem = _ ("a domain name may have at most 64 bytes");
   else if (!g_utf8_validate (name, length, NULL))
-    problem = _("a domain name must be UTF-8");
+    problem = _ ("a domain name must be UTF-8");
   else if (strchr (name, '/') != NULL)
-    problem = _("a domain name may not contain '/'");
+    problem = _ ("a domain name may not contain '/'");
   else if (name[0] == '.')
-    problem = _("a domain name may not start with '.'");
+    problem = _ ("a domain name may not start with '.'");
   else if (g_ascii_isspace (name[0]) || g_ascii_isspace (name[length - 1]))
-    problem = _("a domain name may not start or end with white space");
+    problem = _ ("a domain name may not start or end with white space");
   else
     for (const char *p = name; *p != '\0' && problem == NULL; p = g_utf8_next_char (p))
       if (g_unichar_iscntrl (g_utf8_get_char (p)))
-        problem = _("a domain name may not contain control characters");
+        problem = _ ("a domain name may not contain control characters");
 
   if (problem != NULL)
     {
@@ -214,7 +212,7 @@ validate_name (const HullDomainDef *def, GError **error)
       g_set_error (error, HULL_ERROR,
                    length > HULL_DOMAIN_MAX_NAME ? HULL_ERROR_LIMIT_EXCEEDED
                                                  : HULL_ERROR_XML_INVALID,
-                   _("line %u: <name>: '%s': %s"), def->lines.name, shown, problem);
+                   _ ("line %u: <name>: '%s': %s"), def->lines.name, shown, problem);
       return FALSE;
     }
   return TRUE;
@@ -228,19 +226,19 @@ validate_memory (const HullDomainDef *def, GError **error)
   if (def->memory < HULL_DOMAIN_MIN_MEMORY)
     {
       set_def_error (error, def, def->lines.memory, HULL_ERROR_XML_INVALID,
-                     _("memory %s is below the 16 MiB minimum"), size);
+                     _ ("memory %s is below the 16 MiB minimum"), size);
       return FALSE;
     }
   if (def->memory > HULL_DOMAIN_MAX_MEMORY)
     {
       set_def_error (error, def, def->lines.memory, HULL_ERROR_LIMIT_EXCEEDED,
-                     _("memory %s is above the 4 PiB maximum"), size);
+                     _ ("memory %s is above the 4 PiB maximum"), size);
       return FALSE;
     }
   if (def->memory % 4096 != 0)
     {
       set_def_error (error, def, def->lines.memory, HULL_ERROR_XML_INVALID,
-                     _("memory %s is not a multiple of 4 KiB"), size);
+                     _ ("memory %s is not a multiple of 4 KiB"), size);
       return FALSE;
     }
   if (def->current_memory > def->memory || def->current_memory == 0)
@@ -248,7 +246,7 @@ validate_memory (const HullDomainDef *def, GError **error)
       g_autofree char *current = hull_units_format_size (def->current_memory);
 
       set_def_error (error, def, def->lines.current_memory, HULL_ERROR_XML_INVALID,
-                     _("current memory %s must be above zero and at most memory %s"), current,
+                     _ ("current memory %s must be above zero and at most memory %s"), current,
                      size);
       return FALSE;
     }
@@ -260,7 +258,7 @@ static void
 adopt_error (GError **error, GError *local, const HullDomainDef *def, guint line)
 {
   HullError code = local->code == HULL_ERROR_LIMIT_EXCEEDED ? HULL_ERROR_LIMIT_EXCEEDED
-                                                             : HULL_ERROR_XML_INVALID;
+                                                            : HULL_ERROR_XML_INVALID;
 
   set_def_error (error, def, line, code, "%s", local->message);
   g_error_free (local);
@@ -277,29 +275,29 @@ validate_cpus (const HullDomainDef *def, GError **error)
   if (def->vcpus == 0)
     {
       set_def_error (error, def, def->lines.vcpu, HULL_ERROR_XML_INVALID,
-                     _("a domain needs at least one vCPU"));
+                     _ ("a domain needs at least one vCPU"));
       return FALSE;
     }
   if (def->vcpus > HULL_DOMAIN_MAX_VCPUS)
     {
       set_def_error (error, def, def->lines.vcpu, HULL_ERROR_LIMIT_EXCEEDED,
-                     _("%u vCPUs is more than the maximum of %d"), def->vcpus,
+                     _ ("%u vCPUs is more than the maximum of %d"), def->vcpus,
                      HULL_DOMAIN_MAX_VCPUS);
       return FALSE;
     }
   if (def->sockets == 0 || def->dies == 0 || def->cores == 0 || def->threads == 0)
     {
       set_def_error (error, def, line, HULL_ERROR_XML_INVALID,
-                     _("<topology>: sockets, dies, cores and threads must each be at least 1"));
+                     _ ("<topology>: sockets, dies, cores and threads must each be at least 1"));
       return FALSE;
     }
-  product = (guint64) def->sockets * def->dies;
+  product = (guint64)def->sockets * def->dies;
   if (product > HULL_DOMAIN_MAX_VCPUS || (product *= def->cores) > HULL_DOMAIN_MAX_VCPUS
       || (product *= def->threads) != def->vcpus)
     {
       set_def_error (error, def, line, HULL_ERROR_XML_INVALID,
-                     _("the topology (sockets=%u, dies=%u, cores=%u, threads=%u) does not "
-                       "match the vCPU count %u"),
+                     _ ("the topology (sockets=%u, dies=%u, cores=%u, threads=%u) does not "
+                        "match the vCPU count %u"),
                      def->sockets, def->dies, def->cores, def->threads, def->vcpus);
       return FALSE;
     }
@@ -336,21 +334,21 @@ validate_os (const HullDomainDef *def, GError **error)
     if (paths[i] != NULL && !g_path_is_absolute (paths[i]))
       {
         set_def_error (error, def, def->lines.os, HULL_ERROR_XML_INVALID,
-                       _("path '%s' is not absolute; write the full path from '/'"), paths[i]);
+                       _ ("path '%s' is not absolute; write the full path from '/'"), paths[i]);
         return FALSE;
       }
   if (def->kernel == NULL && (def->initrd != NULL || def->cmdline != NULL))
     {
       set_def_error (error, def, def->lines.os, HULL_ERROR_XML_INVALID,
-                     _("<initrd> and <cmdline> need a <kernel>"));
+                     _ ("<initrd> and <cmdline> need a <kernel>"));
       return FALSE;
     }
   if (def->type == HULL_DOMAIN_TYPE_KVM && def->kernel == NULL)
     {
       set_def_error (error, def, def->lines.os != 0 ? def->lines.os : def->lines.domain,
                      HULL_ERROR_XML_INVALID,
-                     _("a 'kvm' domain boots a kernel directly and needs <os><kernel>; Hull has "
-                       "no firmware"));
+                     _ ("a 'kvm' domain boots a kernel directly and needs <os><kernel>; Hull has "
+                        "no firmware"));
       return FALSE;
     }
   return TRUE;
@@ -364,14 +362,14 @@ validate_lifecycle_one (const HullDomainDef *def, const char *element, HullLifec
       && !crash)
     {
       set_def_error (error, def, line, HULL_ERROR_XML_INVALID,
-                     _("<%s>: '%s' applies only to <on_crash>"), element,
+                     _ ("<%s>: '%s' applies only to <on_crash>"), element,
                      hull_lifecycle_action_to_string (action));
       return FALSE;
     }
   if (action > HULL_LIFECYCLE_PRESERVE)
     {
       set_def_error (error, def, line, HULL_ERROR_NOT_SUPPORTED,
-                     _("<%s>: action '%s' is not supported (use destroy, restart or preserve)"),
+                     _ ("<%s>: action '%s' is not supported (use destroy, restart or preserve)"),
                      element, hull_lifecycle_action_to_string (action));
       return FALSE;
     }
@@ -397,14 +395,14 @@ validate_chardev_path (const HullDomainDef *def, const HullChardevDef *chardev, 
   if (needs_path && (chardev->path == NULL || !g_path_is_absolute (chardev->path)))
     {
       set_def_error (error, def, chardev->line, HULL_ERROR_XML_INVALID,
-                     _("a '%s' character device needs an absolute <source path='…'/>"),
+                     _ ("a '%s' character device needs an absolute <source path='…'/>"),
                      hull_chardev_type_to_string (chardev->type));
       return FALSE;
     }
   if (!needs_path && chardev->path != NULL)
     {
       set_def_error (error, def, chardev->line, HULL_ERROR_XML_INVALID,
-                     _("a '%s' character device takes no <source>"),
+                     _ ("a '%s' character device takes no <source>"),
                      hull_chardev_type_to_string (chardev->type));
       return FALSE;
     }
@@ -419,7 +417,7 @@ validate_serials (const HullDomainDef *def, GError **error)
       const HullChardevDef *extra = g_ptr_array_index (def->serials, HULL_DOMAIN_MAX_SERIALS);
 
       set_def_error (error, def, extra->line, HULL_ERROR_LIMIT_EXCEEDED,
-                     _("a domain has at most %d serial ports"), HULL_DOMAIN_MAX_SERIALS);
+                     _ ("a domain has at most %d serial ports"), HULL_DOMAIN_MAX_SERIALS);
       return FALSE;
     }
   for (guint i = 0; i < def->serials->len; i++)
@@ -431,7 +429,7 @@ validate_serials (const HullDomainDef *def, GError **error)
       if (serial->port >= HULL_DOMAIN_MAX_SERIALS)
         {
           set_def_error (error, def, serial->line, HULL_ERROR_XML_INVALID,
-                         _("serial port %u does not exist; ports are 0 to 3 (ttyS0 to ttyS3)"),
+                         _ ("serial port %u does not exist; ports are 0 to 3 (ttyS0 to ttyS3)"),
                          serial->port);
           return FALSE;
         }
@@ -442,7 +440,7 @@ validate_serials (const HullDomainDef *def, GError **error)
           if (other->port == serial->port)
             {
               set_def_error (error, def, serial->line, HULL_ERROR_XML_INVALID,
-                             _("serial port %u is already used (line %u)"), serial->port,
+                             _ ("serial port %u is already used (line %u)"), serial->port,
                              other->line);
               return FALSE;
             }
@@ -456,7 +454,7 @@ validate_serials (const HullDomainDef *def, GError **error)
       if (serial == NULL)
         {
           set_def_error (error, def, console->line, HULL_ERROR_XML_INVALID,
-                         _("the console shows serial port %u, which the domain does not have"),
+                         _ ("the console shows serial port %u, which the domain does not have"),
                          console->port);
           return FALSE;
         }
@@ -464,8 +462,8 @@ validate_serials (const HullDomainDef *def, GError **error)
           || (console->type == HULL_CHARDEV_UNIX && console->mode != serial->mode))
         {
           set_def_error (error, def, console->line, HULL_ERROR_XML_INVALID,
-                         _("the console differs from serial port %u (line %u); a console has "
-                           "the type and source of its serial port"),
+                         _ ("the console differs from serial port %u (line %u); a console has "
+                            "the type and source of its serial port"),
                          console->port, serial->line);
           return FALSE;
         }
@@ -494,13 +492,13 @@ validate_disks (const HullDomainDef *def, GError **error)
       if (disk->source == NULL || !g_path_is_absolute (disk->source))
         {
           set_def_error (error, def, disk->line, HULL_ERROR_XML_INVALID,
-                         _("a disk needs an absolute source path"));
+                         _ ("a disk needs an absolute source path"));
           return FALSE;
         }
       if (!is_virtio_disk_name (disk->target_dev))
         {
           set_def_error (error, def, disk->line, HULL_ERROR_XML_INVALID,
-                         _("disk target '%s' is not a virtio disk name (vda, vdb, …)"),
+                         _ ("disk target '%s' is not a virtio disk name (vda, vdb, …)"),
                          disk->target_dev != NULL ? disk->target_dev : "");
           return FALSE;
         }
@@ -511,7 +509,7 @@ validate_disks (const HullDomainDef *def, GError **error)
           if (strcmp (other->target_dev, disk->target_dev) == 0)
             {
               set_def_error (error, def, disk->line, HULL_ERROR_XML_INVALID,
-                             _("disk target '%s' is already used (line %u)"), disk->target_dev,
+                             _ ("disk target '%s' is already used (line %u)"), disk->target_dev,
                              other->line);
               return FALSE;
             }
@@ -530,7 +528,7 @@ validate_test_program (const HullDomainDef *def, GError **error)
   if (def->type != HULL_DOMAIN_TYPE_TEST)
     {
       set_def_error (error, def, def->lines.test_program, HULL_ERROR_XML_INVALID,
-                     _("<hull:test-program> needs <domain type='test'>"));
+                     _ ("<hull:test-program> needs <domain type='test'>"));
       return FALSE;
     }
   if (!hull_test_program_validate (def->test_program, def->vcpus, &local))
@@ -551,18 +549,18 @@ hull_domain_def_validate (const HullDomainDef *def, GError **error)
     return FALSE;
   if (def->uuid == NULL || !g_uuid_string_is_valid (def->uuid))
     {
-      set_def_error (error, def, 0, HULL_ERROR_XML_INVALID, _("the domain has no valid UUID"));
+      set_def_error (error, def, 0, HULL_ERROR_XML_INVALID, _ ("the domain has no valid UUID"));
       return FALSE;
     }
   if (def->title != NULL && strpbrk (def->title, "\r\n") != NULL)
     {
-      set_def_error (error, def, 0, HULL_ERROR_XML_INVALID, _("a title must be a single line"));
+      set_def_error (error, def, 0, HULL_ERROR_XML_INVALID, _ ("a title must be a single line"));
       return FALSE;
     }
-  return validate_memory (def, error) && validate_cpus (def, error)
-         && validate_layout (def, error) && validate_os (def, error)
-         && validate_lifecycle (def, error) && validate_serials (def, error)
-         && validate_disks (def, error) && validate_test_program (def, error);
+  return validate_memory (def, error) && validate_cpus (def, error) && validate_layout (def, error)
+         && validate_os (def, error) && validate_lifecycle (def, error)
+         && validate_serials (def, error) && validate_disks (def, error)
+         && validate_test_program (def, error);
 }
 
 /* ------------------------------------------------------------------ */
@@ -588,7 +586,7 @@ hull_domain_def_build_memory_layout (const HullDomainDef *def, GError **error)
 
   if (def->mmio_gaps != NULL)
     {
-      gaps = (const HullMemoryRange *) def->mmio_gaps->data;
+      gaps = (const HullMemoryRange *)def->mmio_gaps->data;
       n_gaps = def->mmio_gaps->len;
     }
   else
@@ -609,7 +607,7 @@ hull_domain_def_parse (const char *xml, gssize length, HullDomainParseFlags flag
 
   g_return_val_if_fail (xml != NULL, NULL);
 
-  def = hull_domain_def_parse_document (xml, length < 0 ? strlen (xml) : (gsize) length, flags,
+  def = hull_domain_def_parse_document (xml, length < 0 ? strlen (xml) : (gsize)length, flags,
                                         collected, error);
   if (def == NULL || !hull_domain_def_post_parse (def, error))
     return NULL;
@@ -636,8 +634,8 @@ hull_domain_def_parse_file (const char *path, HullDomainParseFlags flags, GPtrAr
   if (g_stat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > HULL_DOMAIN_XML_MAX_SIZE)
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_LIMIT_EXCEEDED,
-                   _("%s: the file is %lld bytes, more than the %d-byte limit for domain XML"),
-                   path, (long long) st.st_size, HULL_DOMAIN_XML_MAX_SIZE);
+                   _ ("%s: the file is %lld bytes, more than the %d-byte limit for domain XML"),
+                   path, (long long)st.st_size, HULL_DOMAIN_XML_MAX_SIZE);
       return NULL;
     }
   if (!g_file_get_contents (path, &contents, &length, &local))
@@ -645,8 +643,8 @@ hull_domain_def_parse_file (const char *path, HullDomainParseFlags flags, GPtrAr
       /* GLib's message names the file and the reason. */
       g_set_error_literal (error, HULL_ERROR,
                            g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                             ? HULL_ERROR_NOT_FOUND
-                             : HULL_ERROR_IO,
+                               ? HULL_ERROR_NOT_FOUND
+                               : HULL_ERROR_IO,
                            local->message);
       return NULL;
     }

@@ -18,29 +18,29 @@ append_escaped (GString *out, const char *text, gboolean attribute)
     {
       switch (*p)
         {
-        case '&':
-          g_string_append (out, "&amp;");
-          break;
-        case '<':
-          g_string_append (out, "&lt;");
-          break;
-        case '>':
-          g_string_append (out, "&gt;");
-          break;
-        case '\'':
-          g_string_append (out, attribute ? "&apos;" : "'");
-          break;
-        case '\r':
-          g_string_append (out, "&#13;");
-          break;
-        case '\n':
-          g_string_append (out, attribute ? "&#10;" : "\n");
-          break;
-        case '\t':
-          g_string_append (out, attribute ? "&#9;" : "\t");
-          break;
-        default:
-          g_string_append_c (out, *p);
+          case '&':
+            g_string_append (out, "&amp;");
+            break;
+          case '<':
+            g_string_append (out, "&lt;");
+            break;
+          case '>':
+            g_string_append (out, "&gt;");
+            break;
+          case '\'':
+            g_string_append (out, attribute ? "&apos;" : "'");
+            break;
+          case '\r':
+            g_string_append (out, "&#13;");
+            break;
+          case '\n':
+            g_string_append (out, attribute ? "&#10;" : "\n");
+            break;
+          case '\t':
+            g_string_append (out, attribute ? "&#9;" : "\t");
+            break;
+          default:
+            g_string_append_c (out, *p);
         }
     }
 }
@@ -208,28 +208,29 @@ append_step (GString *out, const HullTestStep *step)
   g_string_append_printf (out, "      <hull:%s", hull_test_step_kind_to_string (step->kind));
   switch (step->kind)
     {
-    case HULL_TEST_STEP_OUT:
-    case HULL_TEST_STEP_IN:
-    case HULL_TEST_STEP_MMIO_WRITE:
-    case HULL_TEST_STEP_MMIO_READ:
-      append_hex_attr (out, port ? "port" : "addr", step->address);
-      if (step->kind == HULL_TEST_STEP_OUT || step->kind == HULL_TEST_STEP_MMIO_WRITE)
-        append_hex_attr (out, "value", step->value);
-      else if (step->has_expect)
-        append_hex_attr (out, "expect", step->value);
-      append_uint_attr (out, "size", step->size);
-      break;
-    case HULL_TEST_STEP_SPIN:
-      append_uint_attr (out, "usec", step->value);
-      break;
-    case HULL_TEST_STEP_JUMP:
-      append_uint_attr (out, "step", step->value);
-      break;
-    case HULL_TEST_STEP_HALT:
-      append_attr (out, "reason", hull_test_halt_reason_to_string ((HullTestHaltReason) step->value));
-      break;
-    default:
-      g_assert_not_reached ();
+      case HULL_TEST_STEP_OUT:
+      case HULL_TEST_STEP_IN:
+      case HULL_TEST_STEP_MMIO_WRITE:
+      case HULL_TEST_STEP_MMIO_READ:
+        append_hex_attr (out, port ? "port" : "addr", step->address);
+        if (step->kind == HULL_TEST_STEP_OUT || step->kind == HULL_TEST_STEP_MMIO_WRITE)
+          append_hex_attr (out, "value", step->value);
+        else if (step->has_expect)
+          append_hex_attr (out, "expect", step->value);
+        append_uint_attr (out, "size", step->size);
+        break;
+      case HULL_TEST_STEP_SPIN:
+        append_uint_attr (out, "usec", step->value);
+        break;
+      case HULL_TEST_STEP_JUMP:
+        append_uint_attr (out, "step", step->value);
+        break;
+      case HULL_TEST_STEP_HALT:
+        append_attr (out, "reason",
+                     hull_test_halt_reason_to_string ((HullTestHaltReason)step->value));
+        break;
+      default:
+        g_assert_not_reached ();
     }
   g_string_append (out, "/>\n");
 }

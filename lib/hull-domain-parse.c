@@ -34,14 +34,14 @@ node_line (xmlNode *node)
 {
   long line = xmlGetLineNo (node);
 
-  return line > 0 && line <= G_MAXUINT ? (guint) line : 0;
+  return line > 0 && line <= G_MAXUINT ? (guint)line : 0;
 }
 
 static gboolean
 node_is_hull (xmlNode *node)
 {
   return node->ns != NULL && node->ns->href != NULL
-         && strcmp ((const char *) node->ns->href, HULL_DOMAIN_XML_NAMESPACE) == 0;
+         && strcmp ((const char *)node->ns->href, HULL_DOMAIN_XML_NAMESPACE) == 0;
 }
 
 /* The element's name as users write it: "memory", "hull:vp", "{ns}name". */
@@ -49,10 +49,10 @@ static char *
 node_display_name (xmlNode *node)
 {
   if (node->ns == NULL)
-    return g_strdup ((const char *) node->name);
+    return g_strdup ((const char *)node->name);
   if (node_is_hull (node))
-    return g_strdup_printf ("hull:%s", (const char *) node->name);
-  return g_strdup_printf ("{%s}%s", (const char *) node->ns->href, (const char *) node->name);
+    return g_strdup_printf ("hull:%s", (const char *)node->name);
+  return g_strdup_printf ("{%s}%s", (const char *)node->ns->href, (const char *)node->name);
 }
 
 static gboolean
@@ -60,11 +60,11 @@ node_is (xmlNode *node, gboolean hull, const char *name)
 {
   if (hull ? !node_is_hull (node) : node->ns != NULL)
     return FALSE;
-  return strcmp ((const char *) node->name, name) == 0;
+  return strcmp ((const char *)node->name, name) == 0;
 }
 
 static void G_GNUC_PRINTF (4, 5)
-set_node_error (GError **error, xmlNode *node, HullError code, const char *format, ...)
+    set_node_error (GError **error, xmlNode *node, HullError code, const char *format, ...)
 {
   g_autofree char *what = NULL;
   g_autofree char *display = node_display_name (node);
@@ -74,7 +74,7 @@ set_node_error (GError **error, xmlNode *node, HullError code, const char *forma
   what = g_strdup_vprintf (format, args);
   va_end (args);
   /* Translators: "line 12: <memory>: unknown unit 'XiB'" */
-  g_set_error (error, HULL_ERROR, code, _("line %u: <%s>: %s"), node_line (node), display, what);
+  g_set_error (error, HULL_ERROR, code, _ ("line %u: <%s>: %s"), node_line (node), display, what);
 }
 
 /* Something Hull does not support: an error, or in lenient mode a warning. */
@@ -85,10 +85,10 @@ unsupported (ParseCtx *ctx, xmlNode *node, const char *attribute, GError **error
   g_autofree char *message = NULL;
 
   if (attribute != NULL)
-    message = g_strdup_printf (_("line %u: attribute '%s' of <%s> is not supported by Hull"),
+    message = g_strdup_printf (_ ("line %u: attribute '%s' of <%s> is not supported by Hull"),
                                node_line (node), attribute, display);
   else
-    message = g_strdup_printf (_("line %u: element <%s> is not supported by Hull"),
+    message = g_strdup_printf (_ ("line %u: element <%s> is not supported by Hull"),
                                node_line (node), display);
 
   if (ctx->flags & HULL_DOMAIN_PARSE_LENIENT)
@@ -106,7 +106,7 @@ check_attributes (ParseCtx *ctx, xmlNode *node, const char *const *allowed, GErr
 {
   for (xmlAttr *attr = node->properties; attr != NULL; attr = attr->next)
     {
-      const char *name = (const char *) attr->name;
+      const char *name = (const char *)attr->name;
       gboolean known = FALSE;
 
       if (attr->ns == NULL)
@@ -115,8 +115,8 @@ check_attributes (ParseCtx *ctx, xmlNode *node, const char *const *allowed, GErr
       if (!known)
         {
           g_autofree char *full = attr->ns != NULL && attr->ns->prefix != NULL
-                                    ? g_strdup_printf ("%s:%s", attr->ns->prefix, name)
-                                    : g_strdup (name);
+                                      ? g_strdup_printf ("%s:%s", attr->ns->prefix, name)
+                                      : g_strdup (name);
 
           if (!unsupported (ctx, node, full, error))
             return FALSE;
@@ -128,8 +128,8 @@ check_attributes (ParseCtx *ctx, xmlNode *node, const char *const *allowed, GErr
 static char *
 get_attr (xmlNode *node, const char *name)
 {
-  xmlChar *value = xmlGetNoNsProp (node, (const xmlChar *) name);
-  char *copy = g_strdup ((const char *) value);
+  xmlChar *value = xmlGetNoNsProp (node, (const xmlChar *)name);
+  char *copy = g_strdup ((const char *)value);
 
   xmlFree (value);
   return copy;
@@ -141,7 +141,7 @@ require_attr (xmlNode *node, const char *name, char **value, GError **error)
   *value = get_attr (node, name);
   if (*value == NULL)
     {
-      set_node_error (error, node, HULL_ERROR_XML_INVALID, _("attribute '%s' is missing"), name);
+      set_node_error (error, node, HULL_ERROR_XML_INVALID, _ ("attribute '%s' is missing"), name);
       return FALSE;
     }
   return TRUE;
@@ -165,19 +165,19 @@ next_element (xmlNode *parent, xmlNode **node, GError **error)
     {
       switch ((*node)->type)
         {
-        case XML_ELEMENT_NODE:
-          return TRUE;
-        case XML_TEXT_NODE:
-        case XML_CDATA_SECTION_NODE:
-          if (!is_blank ((*node)->content))
-            {
-              set_node_error (error, parent, HULL_ERROR_XML_INVALID,
-                              _("unexpected text; this element holds only elements"));
-              return FALSE;
-            }
-          break;
-        default:
-          break;
+          case XML_ELEMENT_NODE:
+            return TRUE;
+          case XML_TEXT_NODE:
+          case XML_CDATA_SECTION_NODE:
+            if (!is_blank ((*node)->content))
+              {
+                set_node_error (error, parent, HULL_ERROR_XML_INVALID,
+                                _ ("unexpected text; this element holds only elements"));
+                return FALSE;
+              }
+            break;
+          default:
+            break;
         }
     }
   return TRUE;
@@ -207,13 +207,13 @@ get_text (xmlNode *node, char **text, GError **error)
   for (xmlNode *child = node->children; child != NULL; child = child->next)
     {
       if (child->type == XML_TEXT_NODE || child->type == XML_CDATA_SECTION_NODE)
-        g_string_append (out, (const char *) child->content);
+        g_string_append (out, (const char *)child->content);
       else if (child->type == XML_ELEMENT_NODE)
         {
           g_string_free (out, TRUE);
           set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                          _("unexpected element <%s>; this element holds only text"),
-                          (const char *) child->name);
+                          _ ("unexpected element <%s>; this element holds only text"),
+                          (const char *)child->name);
           return FALSE;
         }
     }
@@ -237,7 +237,7 @@ check_once (xmlNode *node, guint *seen_line, GError **error)
   if (*seen_line != 0)
     {
       set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                      _("duplicate element (the first is on line %u)"), *seen_line);
+                      _ ("duplicate element (the first is on line %u)"), *seen_line);
       return FALSE;
     }
   *seen_line = MAX (node_line (node), 1);
@@ -248,12 +248,11 @@ static gboolean
 parse_decimal (xmlNode *node, const char *what, const char *text, guint64 max, guint64 *value,
                GError **error)
 {
-  if (!g_ascii_isdigit (text[0])
-      || !g_ascii_string_to_unsigned (text, 10, 0, max, value, NULL))
+  if (!g_ascii_isdigit (text[0]) || !g_ascii_string_to_unsigned (text, 10, 0, max, value, NULL))
     {
       set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                      _("%s '%s' is not a whole number from 0 to %llu"), what, text,
-                      (unsigned long long) max);
+                      _ ("%s '%s' is not a whole number from 0 to %llu"), what, text,
+                      (unsigned long long)max);
       return FALSE;
     }
   return TRUE;
@@ -272,7 +271,7 @@ parse_uint_attr (xmlNode *node, const char *name, guint max, gboolean *present, 
   g_strstrip (text);
   if (!parse_decimal (node, name, text, max, &v, error))
     return FALSE;
-  *value = (guint) v;
+  *value = (guint)v;
   return TRUE;
 }
 
@@ -290,12 +289,12 @@ parse_number_attr (xmlNode *node, const char *name, gboolean required, guint64 m
     {
       if (!required)
         return TRUE;
-      set_node_error (error, node, HULL_ERROR_XML_INVALID, _("attribute '%s' is missing"), name);
+      set_node_error (error, node, HULL_ERROR_XML_INVALID, _ ("attribute '%s' is missing"), name);
       return FALSE;
     }
   if (!hull_units_parse_number (text, max, value, &local))
     {
-      set_node_error (error, node, HULL_ERROR_XML_INVALID, _("attribute '%s': %s"), name,
+      set_node_error (error, node, HULL_ERROR_XML_INVALID, _ ("attribute '%s': %s"), name,
                       local->message);
       return FALSE;
     }
@@ -317,7 +316,7 @@ parse_yes_no (xmlNode *node, const char *name, const char *yes, const char *no, 
   else
     {
       set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                      _("attribute '%s' must be '%s' or '%s', not '%s'"), name, yes, no, text);
+                      _ ("attribute '%s' must be '%s' or '%s', not '%s'"), name, yes, no, text);
       return FALSE;
     }
   return TRUE;
@@ -347,8 +346,8 @@ parse_uuid (ParseCtx *ctx, xmlNode *node, GError **error)
   if (!g_uuid_string_is_valid (text))
     {
       set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                      _("'%s' is not a UUID (expected the form "
-                        "4dea22b3-1d52-d8f3-2516-782e98ab3fa0)"),
+                      _ ("'%s' is not a UUID (expected the form "
+                         "4dea22b3-1d52-d8f3-2516-782e98ab3fa0)"),
                       text);
       return FALSE;
     }
@@ -359,12 +358,11 @@ parse_uuid (ParseCtx *ctx, xmlNode *node, GError **error)
 static gboolean
 parse_title (ParseCtx *ctx, xmlNode *node, GError **error)
 {
-  if (!check_attributes (ctx, node, NO_ATTRS, error)
-      || !get_text (node, &ctx->def->title, error))
+  if (!check_attributes (ctx, node, NO_ATTRS, error) || !get_text (node, &ctx->def->title, error))
     return FALSE;
   if (strpbrk (ctx->def->title, "\r\n") != NULL)
     {
-      set_node_error (error, node, HULL_ERROR_XML_INVALID, _("a title must be a single line"));
+      set_node_error (error, node, HULL_ERROR_XML_INVALID, _ ("a title must be a single line"));
       return FALSE;
     }
   return TRUE;
@@ -386,10 +384,11 @@ parse_size (ParseCtx *ctx, xmlNode *node, guint64 *bytes, GError **error)
   g_autoptr (GError) local = NULL;
   guint64 value;
 
-  if (!check_attributes (ctx, node, ATTRS ("unit"), error) || !get_trimmed_text (node, &text, error))
+  if (!check_attributes (ctx, node, ATTRS ("unit"), error)
+      || !get_trimmed_text (node, &text, error))
     return FALSE;
   unit = get_attr (node, "unit");
-  if (!parse_decimal (node, _("size"), text, G_MAXUINT64, &value, error))
+  if (!parse_decimal (node, _ ("size"), text, G_MAXUINT64, &value, error))
     return FALSE;
   if (!hull_units_scale (value, unit, 1024, bytes, &local))
     {
@@ -425,13 +424,13 @@ parse_vcpu (ParseCtx *ctx, xmlNode *node, GError **error)
   if (placement != NULL && strcmp (placement, "static") != 0)
     {
       set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
-                      _("placement '%s' is not supported; Hull places vCPUs statically"),
+                      _ ("placement '%s' is not supported; Hull places vCPUs statically"),
                       placement);
       return FALSE;
     }
-  if (!parse_decimal (node, _("vCPU count"), text, G_MAXUINT, &value, error))
+  if (!parse_decimal (node, _ ("vCPU count"), text, G_MAXUINT, &value, error))
     return FALSE;
-  ctx->def->vcpus = (guint) value;
+  ctx->def->vcpus = (guint)value;
   return TRUE;
 }
 
@@ -487,19 +486,20 @@ parse_os_type (ParseCtx *ctx, xmlNode *node, GError **error)
   g_autofree char *text = NULL;
   g_autofree char *arch = NULL;
 
-  if (!check_attributes (ctx, node, ATTRS ("arch"), error) || !get_trimmed_text (node, &text, error))
+  if (!check_attributes (ctx, node, ATTRS ("arch"), error)
+      || !get_trimmed_text (node, &text, error))
     return FALSE;
   if (strcmp (text, "hvm") != 0)
     {
       set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
-                      _("OS type '%s' is not supported; Hull runs 'hvm' guests"), text);
+                      _ ("OS type '%s' is not supported; Hull runs 'hvm' guests"), text);
       return FALSE;
     }
   arch = get_attr (node, "arch");
   if (arch != NULL && !hull_arch_from_string (arch, &ctx->def->arch))
     {
       set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
-                      _("architecture '%s' is not supported; Hull runs 'x86_64' guests"), arch);
+                      _ ("architecture '%s' is not supported; Hull runs 'x86_64' guests"), arch);
       return FALSE;
     }
   return TRUE;
@@ -513,7 +513,7 @@ parse_path_text (ParseCtx *ctx, xmlNode *node, char **path, GError **error)
   if (!g_path_is_absolute (*path))
     {
       set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                      _("path '%s' is not absolute; write the full path from '/'"), *path);
+                      _ ("path '%s' is not absolute; write the full path from '/'"), *path);
       return FALSE;
     }
   return TRUE;
@@ -564,7 +564,7 @@ parse_lifecycle (xmlNode *node, HullLifecycleAction *action, GError **error)
   if (!hull_lifecycle_action_from_string (text, action))
     {
       set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                      _("unknown action '%s' (use destroy, restart or preserve)"), text);
+                      _ ("unknown action '%s' (use destroy, restart or preserve)"), text);
       return FALSE;
     }
   return TRUE;
@@ -609,7 +609,7 @@ parse_disk_child (ParseCtx *ctx, HullDiskDef *disk, xmlNode *child, guint *seen,
       if (format != NULL && strcmp (format, "raw") != 0)
         {
           set_node_error (error, child, HULL_ERROR_NOT_SUPPORTED,
-                          _("image format '%s' is not supported; Hull reads raw images"), format);
+                          _ ("image format '%s' is not supported; Hull reads raw images"), format);
           return FALSE;
         }
       return TRUE;
@@ -625,7 +625,7 @@ parse_disk_child (ParseCtx *ctx, HullDiskDef *disk, xmlNode *child, guint *seen,
       if (!g_path_is_absolute (disk->source))
         {
           set_node_error (error, child, HULL_ERROR_XML_INVALID,
-                          _("path '%s' is not absolute; write the full path from '/'"),
+                          _ ("path '%s' is not absolute; write the full path from '/'"),
                           disk->source);
           return FALSE;
         }
@@ -643,7 +643,7 @@ parse_disk_child (ParseCtx *ctx, HullDiskDef *disk, xmlNode *child, guint *seen,
       if (bus != NULL && strcmp (bus, "virtio") != 0)
         {
           set_node_error (error, child, HULL_ERROR_NOT_SUPPORTED,
-                          _("disk bus '%s' is not supported; Hull's disks are on 'virtio'"), bus);
+                          _ ("disk bus '%s' is not supported; Hull's disks are on 'virtio'"), bus);
           return FALSE;
         }
       return TRUE;
@@ -673,14 +673,14 @@ parse_disk (ParseCtx *ctx, xmlNode *node, GError **error)
   if (!hull_disk_type_from_string (type, &disk->type))
     {
       set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
-                      _("disk type '%s' is not supported (use 'file' or 'block')"), type);
+                      _ ("disk type '%s' is not supported (use 'file' or 'block')"), type);
       return FALSE;
     }
   device = get_attr (node, "device");
   if (device != NULL && strcmp (device, "disk") != 0)
     {
       set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
-                      _("disk device '%s' is not supported (use 'disk')"), device);
+                      _ ("disk device '%s' is not supported (use 'disk')"), device);
       return FALSE;
     }
   for (xmlNode *child = node->children;; child = child->next)
@@ -694,12 +694,12 @@ parse_disk (ParseCtx *ctx, xmlNode *node, GError **error)
     }
   if (disk->source == NULL)
     {
-      set_node_error (error, node, HULL_ERROR_XML_INVALID, _("<source> is missing"));
+      set_node_error (error, node, HULL_ERROR_XML_INVALID, _ ("<source> is missing"));
       return FALSE;
     }
   if (disk->target_dev == NULL)
     {
-      set_node_error (error, node, HULL_ERROR_XML_INVALID, _("<target> is missing"));
+      set_node_error (error, node, HULL_ERROR_XML_INVALID, _ ("<target> is missing"));
       return FALSE;
     }
   g_ptr_array_add (ctx->def->disks, g_steal_pointer (&disk));
@@ -713,36 +713,35 @@ parse_chardev_source (ParseCtx *ctx, HullChardevDef *chardev, xmlNode *node, GEr
 
   switch (chardev->type)
     {
-    case HULL_CHARDEV_FILE:
-      if (!check_attributes (ctx, node, ATTRS ("path"), error))
-        return FALSE;
-      break;
-    case HULL_CHARDEV_UNIX:
-      if (!check_attributes (ctx, node, ATTRS ("path", "mode"), error))
-        return FALSE;
-      mode = get_attr (node, "mode");
-      if (mode != NULL && !hull_unix_mode_from_string (mode, &chardev->mode))
-        {
-          set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                          _("mode '%s' is neither 'bind' nor 'connect'"), mode);
+      case HULL_CHARDEV_FILE:
+        if (!check_attributes (ctx, node, ATTRS ("path"), error))
           return FALSE;
-        }
-      break;
-    case HULL_CHARDEV_PTY:
-    case HULL_CHARDEV_NULL:
-    default:
-      set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                      _("a '%s' character device takes no <source>"),
-                      hull_chardev_type_to_string (chardev->type));
-      return FALSE;
+        break;
+      case HULL_CHARDEV_UNIX:
+        if (!check_attributes (ctx, node, ATTRS ("path", "mode"), error))
+          return FALSE;
+        mode = get_attr (node, "mode");
+        if (mode != NULL && !hull_unix_mode_from_string (mode, &chardev->mode))
+          {
+            set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                            _ ("mode '%s' is neither 'bind' nor 'connect'"), mode);
+            return FALSE;
+          }
+        break;
+      case HULL_CHARDEV_PTY:
+      case HULL_CHARDEV_NULL:
+      default:
+        set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                        _ ("a '%s' character device takes no <source>"),
+                        hull_chardev_type_to_string (chardev->type));
+        return FALSE;
     }
   if (!require_attr (node, "path", &chardev->path, error))
     return FALSE;
   if (!g_path_is_absolute (chardev->path))
     {
       set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                      _("path '%s' is not absolute; write the full path from '/'"),
-                      chardev->path);
+                      _ ("path '%s' is not absolute; write the full path from '/'"), chardev->path);
       return FALSE;
     }
   return TRUE;
@@ -761,8 +760,8 @@ parse_chardev_target (ParseCtx *ctx, HullChardevDef *chardev, xmlNode *node, gbo
       if (type != NULL && strcmp (type, "serial") != 0)
         {
           set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
-                          _("console type '%s' is not supported; Hull's console is a serial "
-                            "port"),
+                          _ ("console type '%s' is not supported; Hull's console is a serial "
+                             "port"),
                           type);
           return FALSE;
         }
@@ -784,8 +783,8 @@ parse_chardev (ParseCtx *ctx, xmlNode *node, gboolean console, GError **error)
   if (!hull_chardev_type_from_string (type, &chardev->type))
     {
       set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
-                      _("character device type '%s' is not supported (use pty, file, unix or "
-                        "null)"),
+                      _ ("character device type '%s' is not supported (use pty, file, unix or "
+                         "null)"),
                       type);
       return FALSE;
     }
@@ -812,7 +811,7 @@ parse_chardev (ParseCtx *ctx, xmlNode *node, gboolean console, GError **error)
       && chardev->path == NULL)
     {
       set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                      _("a '%s' character device needs <source path='…'/>"), type);
+                      _ ("a '%s' character device needs <source path='…'/>"), type);
       return FALSE;
     }
   if (console && !chardev->port_set)
@@ -858,7 +857,7 @@ parse_hull_apic (ParseCtx *ctx, xmlNode *node, GError **error)
   if (x2apic != NULL && !hull_x2apic_request_from_string (x2apic, &ctx->def->x2apic))
     {
       set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                      _("x2apic '%s' is not one of supported, unsupported, enabled"), x2apic);
+                      _ ("x2apic '%s' is not one of supported, unsupported, enabled"), x2apic);
       return FALSE;
     }
   return parse_yes_no (node, "user-mode", "yes", "no", &ctx->def->user_mode_apic, error);
@@ -875,7 +874,7 @@ parse_hull_isolation (ParseCtx *ctx, xmlNode *node, GError **error)
   if (!hull_isolation_type_from_string (type, &ctx->def->isolation))
     {
       set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                      _("isolation type '%s' is not one of none, vbs, snp, tdx"), type);
+                      _ ("isolation type '%s' is not one of none, vbs, snp, tdx"), type);
       return FALSE;
     }
   return TRUE;
@@ -905,8 +904,8 @@ parse_range (ParseCtx *ctx, xmlNode *node, HullMemoryRange *range, GError **erro
   if (!g_uint64_checked_add (&range->end, start, size))
     {
       set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                      _("the range 0x%llx + 0x%llx ends beyond the 64-bit address space"),
-                      (unsigned long long) start, (unsigned long long) size);
+                      _ ("the range 0x%llx + 0x%llx ends beyond the 64-bit address space"),
+                      (unsigned long long)start, (unsigned long long)size);
       return FALSE;
     }
   range->start = start;
@@ -951,58 +950,59 @@ parse_step (ParseCtx *ctx, HullTestVpProgram *vp, xmlNode *node, GError **error)
   gboolean ok = TRUE;
 
   step.line = node_line (node);
-  if (!node_is_hull (node) || !hull_test_step_kind_from_string ((const char *) node->name, &step.kind))
+  if (!node_is_hull (node)
+      || !hull_test_step_kind_from_string ((const char *)node->name, &step.kind))
     return unsupported (ctx, node, NULL, error);
 
   switch (step.kind)
     {
-    case HULL_TEST_STEP_OUT:
-    case HULL_TEST_STEP_IN:
-      step.size = 1;
-      ok = check_attributes (ctx, node,
-                             step.kind == HULL_TEST_STEP_OUT ? ATTRS ("port", "value", "size")
-                                                             : ATTRS ("port", "expect", "size"),
-                             error)
-           && parse_number_attr (node, "port", TRUE, G_MAXUINT16, NULL, &step.address, error);
-      break;
-    case HULL_TEST_STEP_MMIO_WRITE:
-    case HULL_TEST_STEP_MMIO_READ:
-      step.size = 4;
-      ok = check_attributes (ctx, node,
-                             step.kind == HULL_TEST_STEP_MMIO_WRITE
-                               ? ATTRS ("addr", "value", "size")
-                               : ATTRS ("addr", "expect", "size"),
-                             error)
-           && parse_number_attr (node, "addr", TRUE, G_MAXUINT64, NULL, &step.address, error);
-      break;
-    case HULL_TEST_STEP_SPIN:
-      ok = check_attributes (ctx, node, ATTRS ("usec"), error)
-           && parse_number_attr (node, "usec", TRUE, G_MAXUINT32, NULL, &step.value, error);
-      break;
-    case HULL_TEST_STEP_JUMP:
-      ok = check_attributes (ctx, node, ATTRS ("step"), error)
-           && parse_number_attr (node, "step", TRUE, G_MAXUINT32, NULL, &step.value, error);
-      break;
-    case HULL_TEST_STEP_HALT:
-      {
-        g_autofree char *reason = NULL;
-        HullTestHaltReason r = HULL_TEST_HALT_POWEROFF;
+      case HULL_TEST_STEP_OUT:
+      case HULL_TEST_STEP_IN:
+        step.size = 1;
+        ok = check_attributes (ctx, node,
+                               step.kind == HULL_TEST_STEP_OUT ? ATTRS ("port", "value", "size")
+                                                               : ATTRS ("port", "expect", "size"),
+                               error)
+             && parse_number_attr (node, "port", TRUE, G_MAXUINT16, NULL, &step.address, error);
+        break;
+      case HULL_TEST_STEP_MMIO_WRITE:
+      case HULL_TEST_STEP_MMIO_READ:
+        step.size = 4;
+        ok = check_attributes (ctx, node,
+                               step.kind == HULL_TEST_STEP_MMIO_WRITE
+                                   ? ATTRS ("addr", "value", "size")
+                                   : ATTRS ("addr", "expect", "size"),
+                               error)
+             && parse_number_attr (node, "addr", TRUE, G_MAXUINT64, NULL, &step.address, error);
+        break;
+      case HULL_TEST_STEP_SPIN:
+        ok = check_attributes (ctx, node, ATTRS ("usec"), error)
+             && parse_number_attr (node, "usec", TRUE, G_MAXUINT32, NULL, &step.value, error);
+        break;
+      case HULL_TEST_STEP_JUMP:
+        ok = check_attributes (ctx, node, ATTRS ("step"), error)
+             && parse_number_attr (node, "step", TRUE, G_MAXUINT32, NULL, &step.value, error);
+        break;
+      case HULL_TEST_STEP_HALT:
+        {
+          g_autofree char *reason = NULL;
+          HullTestHaltReason r = HULL_TEST_HALT_POWEROFF;
 
-        ok = check_attributes (ctx, node, ATTRS ("reason"), error)
-             && require_attr (node, "reason", &reason, error);
-        if (ok && !hull_test_halt_reason_from_string (reason, &r))
-          {
-            set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                            _("halt reason '%s' is not one of poweroff, reset, hibernate, "
-                              "triple-fault"),
-                            reason);
-            return FALSE;
-          }
-        step.value = ok ? r : 0;
-      }
-      break;
-    default:
-      g_assert_not_reached ();
+          ok = check_attributes (ctx, node, ATTRS ("reason"), error)
+               && require_attr (node, "reason", &reason, error);
+          if (ok && !hull_test_halt_reason_from_string (reason, &r))
+            {
+              set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                              _ ("halt reason '%s' is not one of poweroff, reset, hibernate, "
+                                 "triple-fault"),
+                              reason);
+              return FALSE;
+            }
+          step.value = ok ? r : 0;
+        }
+        break;
+      default:
+        g_assert_not_reached ();
     }
   if (!ok)
     return FALSE;
@@ -1020,12 +1020,12 @@ parse_step (ParseCtx *ctx, HullTestVpProgram *vp, xmlNode *node, GError **error)
           if (size != 1 && size != 2 && size != 4 && (is_port || size != 8))
             {
               set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                              is_port ? _("size %llu is not 1, 2 or 4")
-                                      : _("size %llu is not 1, 2, 4 or 8"),
-                              (unsigned long long) size);
+                              is_port ? _ ("size %llu is not 1, 2 or 4")
+                                      : _ ("size %llu is not 1, 2, 4 or 8"),
+                              (unsigned long long)size);
               return FALSE;
             }
-          step.size = (guint8) size;
+          step.size = (guint8)size;
         }
       max = step.size == 8 ? G_MAXUINT64 : (G_GUINT64_CONSTANT (1) << (8 * step.size)) - 1;
       if (writes)
@@ -1048,7 +1048,7 @@ parse_hull_vp (ParseCtx *ctx, xmlNode *node, GError **error)
   if (!check_attributes (ctx, node, ATTRS ("index"), error)
       || !parse_number_attr (node, "index", TRUE, G_MAXUINT32, NULL, &index, error))
     return FALSE;
-  vp = hull_test_program_add_vp (ctx->def->test_program, (guint) index, node_line (node));
+  vp = hull_test_program_add_vp (ctx->def->test_program, (guint)index, node_line (node));
   for (xmlNode *child = node->children;; child = child->next)
     {
       if (!next_element (node, &child, error))
@@ -1074,12 +1074,12 @@ parse_hull_fault (ParseCtx *ctx, xmlNode *node, GError **error)
   if (!hull_test_fault_stage_from_string (stage, &fault.stage))
     {
       set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                      _("fault stage '%s' is not one of build, bind, run"), stage);
+                      _ ("fault stage '%s' is not one of build, bind, run"), stage);
       return FALSE;
     }
   if (!parse_number_attr (node, "vp", FALSE, G_MAXUINT32, &fault.has_vp, &vp, error))
     return FALSE;
-  fault.vp_index = (guint) vp;
+  fault.vp_index = (guint)vp;
   g_array_append_val (ctx->def->test_program->faults, fault);
   return TRUE;
 }
@@ -1146,13 +1146,13 @@ parse_domain (ParseCtx *ctx, xmlNode *root, GError **error)
   guint seen[G_N_ELEMENTS (domain_elements)] = { 0 };
   g_autofree char *type = NULL;
 
-  if (root->ns != NULL || strcmp ((const char *) root->name, "domain") != 0)
+  if (root->ns != NULL || strcmp ((const char *)root->name, "domain") != 0)
     {
       g_autofree char *display = node_display_name (root);
 
       g_set_error (error, HULL_ERROR, HULL_ERROR_XML_INVALID,
-                   _("line %u: the root element is <%s>; a domain definition starts with "
-                     "<domain>"),
+                   _ ("line %u: the root element is <%s>; a domain definition starts with "
+                      "<domain>"),
                    node_line (root), display);
       return FALSE;
     }
@@ -1163,7 +1163,7 @@ parse_domain (ParseCtx *ctx, xmlNode *root, GError **error)
   if (!hull_domain_type_from_string (type, &def->type))
     {
       set_node_error (error, root, HULL_ERROR_NOT_SUPPORTED,
-                      _("domain type '%s' is not supported (use 'kvm' or 'test')"), type);
+                      _ ("domain type '%s' is not supported (use 'kvm' or 'test')"), type);
       return FALSE;
     }
 
@@ -1196,17 +1196,17 @@ parse_domain (ParseCtx *ctx, xmlNode *root, GError **error)
 
   if (def->name == NULL)
     {
-      set_node_error (error, root, HULL_ERROR_XML_INVALID, _("<name> is missing"));
+      set_node_error (error, root, HULL_ERROR_XML_INVALID, _ ("<name> is missing"));
       return FALSE;
     }
   if (def->lines.memory == 0)
     {
-      set_node_error (error, root, HULL_ERROR_XML_INVALID, _("<memory> is missing"));
+      set_node_error (error, root, HULL_ERROR_XML_INVALID, _ ("<memory> is missing"));
       return FALSE;
     }
   if (def->lines.vcpu == 0)
     {
-      set_node_error (error, root, HULL_ERROR_XML_INVALID, _("<vcpu> is missing"));
+      set_node_error (error, root, HULL_ERROR_XML_INVALID, _ ("<vcpu> is missing"));
       return FALSE;
     }
   return TRUE;
@@ -1237,10 +1237,10 @@ read_quietly (xmlParserCtxt *parser, const char *xml, int length)
   xmlDoc *doc;
 
   xmlSetGenericErrorFunc (NULL, ignore_generic_error);
-  xmlSetStructuredErrorFunc (NULL, (xmlStructuredErrorFunc) ignore_structured_error);
+  xmlSetStructuredErrorFunc (NULL, (xmlStructuredErrorFunc)ignore_structured_error);
   doc = xmlCtxtReadMemory (parser, xml, length, "domain.xml", NULL,
                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING
-                             | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA);
+                               | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA);
   xmlSetGenericErrorFunc (saved_generic_context, saved_generic);
   xmlSetStructuredErrorFunc (saved_structured_context, saved_structured);
   return doc;
@@ -1269,8 +1269,8 @@ hull_domain_def_parse_document (const char *xml, gsize length, HullDomainParseFl
   if (length > HULL_DOMAIN_XML_MAX_SIZE)
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_LIMIT_EXCEEDED,
-                   _("the domain XML is %zu bytes, more than the limit of %d"),
-                   length, HULL_DOMAIN_XML_MAX_SIZE);
+                   _ ("the domain XML is %zu bytes, more than the limit of %d"), length,
+                   HULL_DOMAIN_XML_MAX_SIZE);
       return NULL;
     }
   G_STATIC_ASSERT (HULL_DOMAIN_XML_MAX_SIZE < G_MAXINT);
@@ -1278,17 +1278,17 @@ hull_domain_def_parse_document (const char *xml, gsize length, HullDomainParseFl
   parser = xmlNewParserCtxt ();
   if (parser == NULL)
     g_error ("out of memory creating an XML parser");
-  doc = read_quietly (parser, xml, (int) length);
+  doc = read_quietly (parser, xml, (int)length);
   if (doc == NULL || !parser->wellFormed)
     {
       const xmlError *err = xmlCtxtGetLastError (parser);
       g_autofree char *message
-        = g_strstrip (g_strdup (err != NULL && err->message != NULL ? err->message : "?"));
+          = g_strstrip (g_strdup (err != NULL && err->message != NULL ? err->message : "?"));
 
       /* libxml2 adds detail on further lines; keep the message on one. */
       g_strdelimit (message, "\n", ' ');
 
-      g_set_error (error, HULL_ERROR, HULL_ERROR_XML_SYNTAX, _("line %d: malformed XML: %s"),
+      g_set_error (error, HULL_ERROR, HULL_ERROR_XML_SYNTAX, _ ("line %d: malformed XML: %s"),
                    err != NULL ? err->line : 0, message);
       xmlFreeDoc (doc);
       xmlFreeParserCtxt (parser);
@@ -1299,8 +1299,8 @@ hull_domain_def_parse_document (const char *xml, gsize length, HullDomainParseFl
   if (doc->intSubset != NULL || doc->extSubset != NULL)
     {
       g_set_error_literal (error, HULL_ERROR, HULL_ERROR_XML_INVALID,
-                           _("a domain definition may not have a <!DOCTYPE> (Hull expands no "
-                             "entities)"));
+                           _ ("a domain definition may not have a <!DOCTYPE> (Hull expands no "
+                              "entities)"));
       xmlFreeDoc (doc);
       return NULL;
     }

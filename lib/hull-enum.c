@@ -6,7 +6,7 @@
 const char *
 hull_enum_to_string (const char *const *names, guint n_names, int value)
 {
-  if (value < 0 || (guint) value >= n_names)
+  if (value < 0 || (guint)value >= n_names)
     return NULL;
   return names[value];
 }
@@ -19,7 +19,7 @@ hull_enum_from_string (const char *const *names, guint n_names, const char *name
   for (guint i = 0; i < n_names; i++)
     if (g_strcmp0 (names[i], name) == 0)
       {
-        *value = (int) i;
+        *value = (int)i;
         return TRUE;
       }
   return FALSE;

@@ -16,17 +16,17 @@ gboolean hull_enum_from_string (const char *const *names, guint n_names, const c
                                 int *value);
 
 #define HULL_ENUM_IMPL(prefix, Type, ...)                                                          \
-  static const char *const prefix##_names[] = { __VA_ARGS__ };                                    \
+  static const char *const prefix##_names[] = { __VA_ARGS__ };                                     \
   const char *prefix##_to_string (Type value)                                                      \
   {                                                                                                \
-    return hull_enum_to_string (prefix##_names, G_N_ELEMENTS (prefix##_names), (int) value);       \
+    return hull_enum_to_string (prefix##_names, G_N_ELEMENTS (prefix##_names), (int)value);        \
   }                                                                                                \
-  gboolean prefix##_from_string (const char *name, Type *value)                                   \
+  gboolean prefix##_from_string (const char *name, Type *value)                                    \
   {                                                                                                \
     int v;                                                                                         \
     if (!hull_enum_from_string (prefix##_names, G_N_ELEMENTS (prefix##_names), name, &v))          \
       return FALSE;                                                                                \
-    *value = (Type) v;                                                                             \
+    *value = (Type)v;                                                                              \
     return TRUE;                                                                                   \
   }
 

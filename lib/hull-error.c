@@ -38,14 +38,14 @@ hull_error_quark (void)
 
   g_dbus_error_register_error_domain ("hull-error-quark", &quark, hull_error_entries,
                                       G_N_ELEMENTS (hull_error_entries));
-  return (GQuark) quark;
+  return (GQuark)quark;
 }
 
 const char *
 hull_error_dbus_name (HullError code)
 {
-  if ((guint) code >= G_N_ELEMENTS (hull_error_entries))
+  if ((guint)code >= G_N_ELEMENTS (hull_error_entries))
     return NULL;
-  g_assert (hull_error_entries[code].error_code == (gint) code);
+  g_assert (hull_error_entries[code].error_code == (gint)code);
   return hull_error_entries[code].dbus_error_name;
 }

@@ -11,8 +11,8 @@
 G_BEGIN_DECLS
 
 const char *hull_gettext (const char *msgid) G_GNUC_FORMAT (1);
-const char *hull_ngettext (const char *msgid, const char *msgid_plural, gulong n)
-  G_GNUC_FORMAT (1) G_GNUC_FORMAT (2);
+const char *hull_ngettext (const char *msgid, const char *msgid_plural, gulong n) G_GNUC_FORMAT (1)
+    G_GNUC_FORMAT (2);
 void hull_i18n_init (void);
 
 #undef _

@@ -77,8 +77,8 @@ validate_vp (const HullTestVpProgram *vp, guint n_vps, GError **error)
   if (vp->vp_index >= n_vps)
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_XML_INVALID,
-                   _("line %u: <hull:vp index='%u'> names a VP the domain does not have (it has "
-                     "%u)"),
+                   _ ("line %u: <hull:vp index='%u'> names a VP the domain does not have (it has "
+                      "%u)"),
                    vp->line, vp->vp_index, n_vps);
       return FALSE;
     }
@@ -89,9 +89,9 @@ validate_vp (const HullTestVpProgram *vp, guint n_vps, GError **error)
       if (step->kind == HULL_TEST_STEP_JUMP && step->value >= vp->steps->len)
         {
           g_set_error (error, HULL_ERROR, HULL_ERROR_XML_INVALID,
-                       _("line %u: <hull:jump step='%llu'> jumps past the end of VP %u's program, "
-                         "whose last step is %u"),
-                       step->line, (unsigned long long) step->value, vp->vp_index,
+                       _ ("line %u: <hull:jump step='%llu'> jumps past the end of VP %u's program, "
+                          "whose last step is %u"),
+                       step->line, (unsigned long long)step->value, vp->vp_index,
                        vp->steps->len - 1);
           return FALSE;
         }
@@ -117,7 +117,7 @@ hull_test_program_validate (const HullTestProgram *program, guint n_vps, GError 
           if (other->vp_index == vp->vp_index)
             {
               g_set_error (error, HULL_ERROR, HULL_ERROR_XML_INVALID,
-                           _("line %u: VP %u already has a program (line %u)"), vp->line,
+                           _ ("line %u: VP %u already has a program (line %u)"), vp->line,
                            vp->vp_index, other->line);
               return FALSE;
             }
@@ -130,15 +130,15 @@ hull_test_program_validate (const HullTestProgram *program, guint n_vps, GError 
       if (fault->has_vp && fault->vp_index >= n_vps)
         {
           g_set_error (error, HULL_ERROR, HULL_ERROR_XML_INVALID,
-                       _("line %u: <hull:fault> names VP %u but the domain has %u"), fault->line,
+                       _ ("line %u: <hull:fault> names VP %u but the domain has %u"), fault->line,
                        fault->vp_index, n_vps);
           return FALSE;
         }
       if (fault->has_vp && fault->stage == HULL_TEST_FAULT_BUILD)
         {
           g_set_error (error, HULL_ERROR, HULL_ERROR_XML_INVALID,
-                       _("line %u: a build fault applies to the whole partition and takes no "
-                         "'vp'"),
+                       _ ("line %u: a build fault applies to the whole partition and takes no "
+                          "'vp'"),
                        fault->line);
           return FALSE;
         }

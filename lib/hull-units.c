@@ -15,7 +15,7 @@ unit_exponent (char c)
   static const char letters[] = "kmgtpe";
   const char *p = strchr (letters, g_ascii_tolower (c));
 
-  return (c != '\0' && p != NULL) ? (int) (p - letters) + 1 : -1;
+  return (c != '\0' && p != NULL) ? (int)(p - letters) + 1 : -1;
 }
 
 /* libvirt's rule: "b"/"byte"/"bytes"; a letter alone or with "iB" is binary;
@@ -59,15 +59,15 @@ hull_units_scale (guint64 value, const char *unit, guint64 default_unit, guint64
   if (unit != NULL && *unit != '\0' && !unit_multiplier (unit, &multiplier))
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT,
-                   _("unknown unit '%s' (use b, KiB, MiB, GiB, TiB, PiB, EiB, KB, MB, GB, TB, PB "
-                     "or EB)"),
+                   _ ("unknown unit '%s' (use b, KiB, MiB, GiB, TiB, PiB, EiB, KB, MB, GB, TB, PB "
+                      "or EB)"),
                    unit);
       return FALSE;
     }
   if (!g_uint64_checked_mul (result, value, multiplier))
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_LIMIT_EXCEEDED,
-                   _("%llu %s does not fit in 64 bits"), (unsigned long long) value,
+                   _ ("%llu %s does not fit in 64 bits"), (unsigned long long)value,
                    unit != NULL && *unit != '\0' ? unit : "KiB");
       return FALSE;
     }
@@ -94,14 +94,14 @@ hull_units_parse_number (const char *text, guint64 max, guint64 *result, GError 
       || !g_ascii_string_to_unsigned (digits, base, 0, G_MAXUINT64, &value, NULL))
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT,
-                   _("'%s' is not a number (write decimal digits, or 0x and hexadecimal digits)"),
+                   _ ("'%s' is not a number (write decimal digits, or 0x and hexadecimal digits)"),
                    text);
       return FALSE;
     }
   if (value > max)
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT,
-                   _("%s is larger than the maximum 0x%llx"), text, (unsigned long long) max);
+                   _ ("%s is larger than the maximum 0x%llx"), text, (unsigned long long)max);
       return FALSE;
     }
   *result = value;
@@ -114,7 +114,7 @@ hull_units_format_size (guint64 bytes)
   static const char *const names[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
   int i = -1;
 
-  while (bytes != 0 && i + 1 < (int) G_N_ELEMENTS (names) && (bytes & 1023) == 0)
+  while (bytes != 0 && i + 1 < (int)G_N_ELEMENTS (names) && (bytes & 1023) == 0)
     {
       bytes >>= 10;
       i++;

@@ -127,9 +127,9 @@ test_memory_units (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autofree char *unit_attr
-        = cases[i].unit != NULL ? g_strdup_printf (" unit='%s'", cases[i].unit) : g_strdup ("");
+          = cases[i].unit != NULL ? g_strdup_printf (" unit='%s'", cases[i].unit) : g_strdup ("");
       g_autofree char *xml = g_strdup_printf (DOMAIN_HEAD "<memory%s>%" G_GUINT64_FORMAT
-                                                         "</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
+                                                          "</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
                                               unit_attr, cases[i].value);
       g_autoptr (GError) error = NULL;
       g_autoptr (HullDomainDef) def = NULL;
@@ -141,9 +141,9 @@ test_memory_units (void)
   /* EiB and EB are units too; the values only fail the size limit. */
   {
     g_autoptr (GError) error = NULL;
-    g_autoptr (HullDomainDef) def
-      = hull_domain_def_parse (DOMAIN_HEAD "<memory unit='EiB'>1</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
-                               -1, HULL_DOMAIN_PARSE_NO_VALIDATE, NULL, &error);
+    g_autoptr (HullDomainDef) def = hull_domain_def_parse (
+        DOMAIN_HEAD "<memory unit='EiB'>1</memory><vcpu>1</vcpu>" DOMAIN_TAIL, -1,
+        HULL_DOMAIN_PARSE_NO_VALIDATE, NULL, &error);
 
     g_assert_no_error (error);
     g_assert_cmpuint (def->memory, ==, G_GUINT64_CONSTANT (1) << 60);
@@ -175,9 +175,9 @@ test_post_parse_defaults (void)
 static void
 test_topology_and_layout (void)
 {
-  g_autoptr (HullDomainDef) def
-    = parse_ok (DOMAIN_HEAD "<memory unit='GiB'>4</memory><vcpu>12</vcpu>"
-                            "<cpu><topology sockets='2' cores='3' threads='2'/></cpu>" DOMAIN_TAIL);
+  g_autoptr (HullDomainDef) def = parse_ok (
+      DOMAIN_HEAD "<memory unit='GiB'>4</memory><vcpu>12</vcpu>"
+                  "<cpu><topology sockets='2' cores='3' threads='2'/></cpu>" DOMAIN_TAIL);
   g_autoptr (GError) error = NULL;
   g_autoptr (HullProcessorTopology) topology = hull_domain_def_build_topology (def, &error);
   g_autoptr (HullMemoryLayout) layout = NULL;
@@ -241,265 +241,387 @@ typedef struct
 
 static const BadCase bad_cases[] = {
   { "empty", "", HULL_ERROR_XML_SYNTAX, { "malformed XML" } },
-  { "malformed", "<domain type='test'>\n<name>x</nam>", HULL_ERROR_XML_SYNTAX,
+  { "malformed",
+    "<domain type='test'>\n<name>x</nam>",
+    HULL_ERROR_XML_SYNTAX,
     { "line 2", "malformed XML" } },
-  { "non-utf8", "<domain type='test'><name>\xff\xfe</name></domain>", HULL_ERROR_XML_SYNTAX,
+  { "non-utf8",
+    "<domain type='test'><name>\xff\xfe</name></domain>",
+    HULL_ERROR_XML_SYNTAX,
     { "line 1", "UTF-8" } },
-  { "doctype", "<!DOCTYPE domain [<!ENTITY a 'aaaa'>]>\n<domain type='test'/>",
-    HULL_ERROR_XML_INVALID, { "DOCTYPE" } },
+  { "doctype",
+    "<!DOCTYPE domain [<!ENTITY a 'aaaa'>]>\n<domain type='test'/>",
+    HULL_ERROR_XML_INVALID,
+    { "DOCTYPE" } },
   { "wrong-root", "<vm type='test'/>", HULL_ERROR_XML_INVALID, { "<vm>", "<domain>" } },
-  { "no-type", "<domain><name>x</name></domain>", HULL_ERROR_XML_INVALID,
-    { "'type' is missing" } },
+  { "no-type", "<domain><name>x</name></domain>", HULL_ERROR_XML_INVALID, { "'type' is missing" } },
   { "type-qemu", "<domain type='qemu'/>", HULL_ERROR_NOT_SUPPORTED, { "'qemu'", "kvm" } },
-  { "no-name", "<domain type='test'><memory>65536</memory><vcpu>1</vcpu></domain>",
-    HULL_ERROR_XML_INVALID, { "<name> is missing" } },
-  { "no-memory", "<domain type='test'><name>x</name><vcpu>1</vcpu></domain>",
-    HULL_ERROR_XML_INVALID, { "<memory> is missing" } },
-  { "no-vcpu", "<domain type='test'><name>x</name><memory>65536</memory></domain>",
-    HULL_ERROR_XML_INVALID, { "<vcpu> is missing" } },
-  { "unknown-unit", DOMAIN_HEAD "\n<memory unit='XiB'>1</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
-    HULL_ERROR_INVALID_ARGUMENT, { "line 2", "<memory>", "'XiB'" } },
+  { "no-name",
+    "<domain type='test'><memory>65536</memory><vcpu>1</vcpu></domain>",
+    HULL_ERROR_XML_INVALID,
+    { "<name> is missing" } },
+  { "no-memory",
+    "<domain type='test'><name>x</name><vcpu>1</vcpu></domain>",
+    HULL_ERROR_XML_INVALID,
+    { "<memory> is missing" } },
+  { "no-vcpu",
+    "<domain type='test'><name>x</name><memory>65536</memory></domain>",
+    HULL_ERROR_XML_INVALID,
+    { "<vcpu> is missing" } },
+  { "unknown-unit",
+    DOMAIN_HEAD "\n<memory unit='XiB'>1</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
+    HULL_ERROR_INVALID_ARGUMENT,
+    { "line 2", "<memory>", "'XiB'" } },
   { "memory-overflow",
     DOMAIN_HEAD "<memory unit='EiB'>99999</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
-    HULL_ERROR_LIMIT_EXCEEDED, { "<memory>", "99999", "64 bits" } },
-  { "memory-too-large", DOMAIN_HEAD "<memory unit='EiB'>1</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
-    HULL_ERROR_LIMIT_EXCEEDED, { "domain 't'", "1 EiB", "4 PiB maximum" } },
+    HULL_ERROR_LIMIT_EXCEEDED,
+    { "<memory>", "99999", "64 bits" } },
+  { "memory-too-large",
+    DOMAIN_HEAD "<memory unit='EiB'>1</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
+    HULL_ERROR_LIMIT_EXCEEDED,
+    { "domain 't'", "1 EiB", "4 PiB maximum" } },
   { "memory-digits-overflow",
     DOMAIN_HEAD "<memory>99999999999999999999999</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "<memory>", "99999999999999999999999" } },
-  { "memory-negative", DOMAIN_HEAD "<memory>-1</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "'-1'", "whole number" } },
-  { "memory-too-small", DOMAIN_HEAD "<memory unit='MiB'>3</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "domain 't'", "3 MiB", "16 MiB minimum" } },
-  { "memory-unaligned", DOMAIN_HEAD "<memory unit='b'>16777217</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "16777217 bytes", "4 KiB" } },
+    HULL_ERROR_XML_INVALID,
+    { "<memory>", "99999999999999999999999" } },
+  { "memory-negative",
+    DOMAIN_HEAD "<memory>-1</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "'-1'", "whole number" } },
+  { "memory-too-small",
+    DOMAIN_HEAD "<memory unit='MiB'>3</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "domain 't'", "3 MiB", "16 MiB minimum" } },
+  { "memory-unaligned",
+    DOMAIN_HEAD "<memory unit='b'>16777217</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "16777217 bytes", "4 KiB" } },
   { "current-above-memory",
     DOMAIN_HEAD "<memory unit='MiB'>64</memory><currentMemory unit='MiB'>128</currentMemory>"
                 "<vcpu>1</vcpu>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "current memory 128 MiB", "64 MiB" } },
-  { "vcpu-zero", DOMAIN_HEAD "<memory unit='MiB'>64</memory><vcpu>0</vcpu>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "at least one vCPU" } },
-  { "vcpu-million", DOMAIN_HEAD "<memory unit='MiB'>64</memory><vcpu>1000000</vcpu>" DOMAIN_TAIL,
-    HULL_ERROR_LIMIT_EXCEEDED, { "1000000 vCPUs", "4096" } },
-  { "vcpu-text", DOMAIN_HEAD "<memory unit='MiB'>64</memory><vcpu>two</vcpu>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "<vcpu>", "'two'" } },
+    HULL_ERROR_XML_INVALID,
+    { "current memory 128 MiB", "64 MiB" } },
+  { "vcpu-zero",
+    DOMAIN_HEAD "<memory unit='MiB'>64</memory><vcpu>0</vcpu>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "at least one vCPU" } },
+  { "vcpu-million",
+    DOMAIN_HEAD "<memory unit='MiB'>64</memory><vcpu>1000000</vcpu>" DOMAIN_TAIL,
+    HULL_ERROR_LIMIT_EXCEEDED,
+    { "1000000 vCPUs", "4096" } },
+  { "vcpu-text",
+    DOMAIN_HEAD "<memory unit='MiB'>64</memory><vcpu>two</vcpu>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "<vcpu>", "'two'" } },
   { "vcpu-placement-auto",
     DOMAIN_HEAD "<memory unit='MiB'>64</memory><vcpu placement='auto'>1</vcpu>" DOMAIN_TAIL,
-    HULL_ERROR_NOT_SUPPORTED, { "placement 'auto'" } },
+    HULL_ERROR_NOT_SUPPORTED,
+    { "placement 'auto'" } },
   { "topology-mismatch",
     BASIC "<cpu>\n<topology sockets='2' cores='2' threads='1'/></cpu>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "line 2", "sockets=2, dies=1, cores=2, threads=1", "vCPU count 1" } },
-  { "topology-zero", BASIC "<cpu><topology sockets='0'/></cpu>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "at least 1" } },
+    HULL_ERROR_XML_INVALID,
+    { "line 2", "sockets=2, dies=1, cores=2, threads=1", "vCPU count 1" } },
+  { "topology-zero",
+    BASIC "<cpu><topology sockets='0'/></cpu>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "at least 1" } },
   { "topology-huge",
     DOMAIN_HEAD "<memory unit='MiB'>64</memory><vcpu>4</vcpu><cpu><topology sockets='4294967295' "
                 "cores='4294967295' threads='2'/></cpu>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "does not match the vCPU count 4" } },
+    HULL_ERROR_XML_INVALID,
+    { "does not match the vCPU count 4" } },
   { "topology-threads-3",
-    DOMAIN_HEAD "<memory unit='MiB'>64</memory><vcpu>3</vcpu><cpu><topology threads='3'/></cpu>"
-                DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "domain 't'", "thread" } },
+    DOMAIN_HEAD
+    "<memory unit='MiB'>64</memory><vcpu>3</vcpu><cpu><topology threads='3'/></cpu>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "domain 't'", "thread" } },
   { "xapic-too-many",
     "<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>256</vcpu><hull:apic x2apic='unsupported'/>" DOMAIN_TAIL,
-    HULL_ERROR_LIMIT_EXCEEDED, { "domain 't'", "APIC" } },
+    HULL_ERROR_LIMIT_EXCEEDED,
+    { "domain 't'", "APIC" } },
   { "duplicate-memory",
     DOMAIN_HEAD "<memory>65536</memory>\n<memory>65536</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "line 2", "<memory>", "duplicate element (the first is on line 1)" } },
+    HULL_ERROR_XML_INVALID,
+    { "line 2", "<memory>", "duplicate element (the first is on line 1)" } },
   { "duplicate-kernel",
     "<domain type='kvm'><name>t</name><memory>65536</memory><vcpu>1</vcpu>"
     "<os><kernel>/a</kernel><kernel>/b</kernel></os>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "<kernel>", "duplicate" } },
-  { "bad-uuid", BASIC "<uuid>not-a-uuid</uuid>" DOMAIN_TAIL, HULL_ERROR_XML_INVALID,
+    HULL_ERROR_XML_INVALID,
+    { "<kernel>", "duplicate" } },
+  { "bad-uuid",
+    BASIC "<uuid>not-a-uuid</uuid>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
     { "<uuid>", "'not-a-uuid'", "is not a UUID" } },
-  { "uuid-short", BASIC "<uuid>4dea22b3-1d52-d8f3-2516-782e98ab3fa</uuid>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "is not a UUID" } },
-  { "name-slash", "<domain type='test'><name>a/b</name><memory>65536</memory><vcpu>1</vcpu>"
-                  DOMAIN_TAIL, HULL_ERROR_XML_INVALID, { "<name>", "'/'" } },
-  { "name-empty", "<domain type='test'><name></name><memory>65536</memory><vcpu>1</vcpu>"
-                  DOMAIN_TAIL, HULL_ERROR_XML_INVALID, { "<name>", "empty" } },
-  { "name-dot", "<domain type='test'><name>.hidden</name><memory>65536</memory><vcpu>1</vcpu>"
-                DOMAIN_TAIL, HULL_ERROR_XML_INVALID, { "'.'" } },
+  { "uuid-short",
+    BASIC "<uuid>4dea22b3-1d52-d8f3-2516-782e98ab3fa</uuid>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "is not a UUID" } },
+  { "name-slash",
+    "<domain type='test'><name>a/b</name><memory>65536</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "<name>", "'/'" } },
+  { "name-empty",
+    "<domain type='test'><name></name><memory>65536</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "<name>", "empty" } },
+  { "name-dot",
+    "<domain type='test'><name>.hidden</name><memory>65536</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "'.'" } },
   { "name-too-long",
-    "<domain type='test'><name>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</name>"
+    "<domain "
+    "type='test'><name>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</name>"
     "<memory>65536</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
-    HULL_ERROR_LIMIT_EXCEEDED, { "64 bytes" } },
-  { "name-control", "<domain type='test'><name>a&#9;b</name><memory>65536</memory><vcpu>1</vcpu>"
-                    DOMAIN_TAIL, HULL_ERROR_XML_INVALID, { "control characters" } },
-  { "title-newline", BASIC "<title>a\nb</title>" DOMAIN_TAIL, HULL_ERROR_XML_INVALID,
+    HULL_ERROR_LIMIT_EXCEEDED,
+    { "64 bytes" } },
+  { "name-control",
+    "<domain type='test'><name>a&#9;b</name><memory>65536</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "control characters" } },
+  { "title-newline",
+    BASIC "<title>a\nb</title>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
     { "<title>", "single line" } },
   { "relative-kernel",
     "<domain type='kvm'><name>t</name><memory>65536</memory><vcpu>1</vcpu>"
     "<os><kernel>boot/vmlinux</kernel></os>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "<kernel>", "'boot/vmlinux'", "not absolute" } },
-  { "relative-initrd", BASIC "<os><kernel>/k</kernel><initrd>initrd.img</initrd></os>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "<initrd>", "not absolute" } },
+    HULL_ERROR_XML_INVALID,
+    { "<kernel>", "'boot/vmlinux'", "not absolute" } },
+  { "relative-initrd",
+    BASIC "<os><kernel>/k</kernel><initrd>initrd.img</initrd></os>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "<initrd>", "not absolute" } },
   { "kvm-without-kernel",
     "<domain type='kvm'><name>t</name><memory>65536</memory><vcpu>1</vcpu>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "<kernel>", "no firmware" } },
-  { "cmdline-without-kernel", BASIC "<os><cmdline>quiet</cmdline></os>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "need a <kernel>" } },
-  { "os-type-linux", BASIC "<os><type>linux</type></os>" DOMAIN_TAIL, HULL_ERROR_NOT_SUPPORTED,
+    HULL_ERROR_XML_INVALID,
+    { "<kernel>", "no firmware" } },
+  { "cmdline-without-kernel",
+    BASIC "<os><cmdline>quiet</cmdline></os>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "need a <kernel>" } },
+  { "os-type-linux",
+    BASIC "<os><type>linux</type></os>" DOMAIN_TAIL,
+    HULL_ERROR_NOT_SUPPORTED,
     { "'linux'", "hvm" } },
-  { "arch-arm", BASIC "<os><type arch='aarch64'>hvm</type></os>" DOMAIN_TAIL,
-    HULL_ERROR_NOT_SUPPORTED, { "'aarch64'" } },
-  { "os-boot-dev", BASIC "<os><boot dev='hd'/></os>" DOMAIN_TAIL, HULL_ERROR_NOT_SUPPORTED,
+  { "arch-arm",
+    BASIC "<os><type arch='aarch64'>hvm</type></os>" DOMAIN_TAIL,
+    HULL_ERROR_NOT_SUPPORTED,
+    { "'aarch64'" } },
+  { "os-boot-dev",
+    BASIC "<os><boot dev='hd'/></os>" DOMAIN_TAIL,
+    HULL_ERROR_NOT_SUPPORTED,
     { "element <boot>" } },
-  { "machine-attr", BASIC "<os><type machine='pc'>hvm</type></os>" DOMAIN_TAIL,
-    HULL_ERROR_NOT_SUPPORTED, { "attribute 'machine' of <type>" } },
-  { "unknown-element", BASIC "\n\n<features/>" DOMAIN_TAIL, HULL_ERROR_NOT_SUPPORTED,
+  { "machine-attr",
+    BASIC "<os><type machine='pc'>hvm</type></os>" DOMAIN_TAIL,
+    HULL_ERROR_NOT_SUPPORTED,
+    { "attribute 'machine' of <type>" } },
+  { "unknown-element",
+    BASIC "\n\n<features/>" DOMAIN_TAIL,
+    HULL_ERROR_NOT_SUPPORTED,
     { "line 3", "element <features> is not supported" } },
   { "foreign-namespace",
     BASIC "<q:commandline xmlns:q='http://libvirt.org/schemas/domain/qemu/1.0'/>" DOMAIN_TAIL,
-    HULL_ERROR_NOT_SUPPORTED, { "{http://libvirt.org/schemas/domain/qemu/1.0}commandline" } },
+    HULL_ERROR_NOT_SUPPORTED,
+    { "{http://libvirt.org/schemas/domain/qemu/1.0}commandline" } },
   { "unknown-hull-element",
     "<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>1</vcpu><hull:turbo/>" DOMAIN_TAIL,
-    HULL_ERROR_NOT_SUPPORTED, { "<hull:turbo>" } },
-  { "text-in-devices", BASIC "<devices>junk</devices>" DOMAIN_TAIL, HULL_ERROR_XML_INVALID,
+    HULL_ERROR_NOT_SUPPORTED,
+    { "<hull:turbo>" } },
+  { "text-in-devices",
+    BASIC "<devices>junk</devices>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
     { "<devices>", "unexpected text" } },
-  { "element-in-name", "<domain type='test'><name><b>x</b></name>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "<name>", "unexpected element <b>" } },
-  { "lifecycle-unknown", BASIC "<on_crash>explode</on_crash>" DOMAIN_TAIL, HULL_ERROR_XML_INVALID,
+  { "element-in-name",
+    "<domain type='test'><name><b>x</b></name>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "<name>", "unexpected element <b>" } },
+  { "lifecycle-unknown",
+    BASIC "<on_crash>explode</on_crash>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
     { "<on_crash>", "'explode'" } },
-  { "lifecycle-coredump-poweroff", BASIC "<on_poweroff>coredump-destroy</on_poweroff>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "<on_poweroff>", "only to <on_crash>" } },
-  { "lifecycle-rename-restart", BASIC "<on_reboot>rename-restart</on_reboot>" DOMAIN_TAIL,
-    HULL_ERROR_NOT_SUPPORTED, { "'rename-restart'", "not supported" } },
-  { "serial-tcp", BASIC "<devices><serial type='tcp'/></devices>" DOMAIN_TAIL,
-    HULL_ERROR_NOT_SUPPORTED, { "'tcp'" } },
-  { "serial-file-no-path", BASIC "<devices><serial type='file'/></devices>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "<serial>", "source path" } },
+  { "lifecycle-coredump-poweroff",
+    BASIC "<on_poweroff>coredump-destroy</on_poweroff>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "<on_poweroff>", "only to <on_crash>" } },
+  { "lifecycle-rename-restart",
+    BASIC "<on_reboot>rename-restart</on_reboot>" DOMAIN_TAIL,
+    HULL_ERROR_NOT_SUPPORTED,
+    { "'rename-restart'", "not supported" } },
+  { "serial-tcp",
+    BASIC "<devices><serial type='tcp'/></devices>" DOMAIN_TAIL,
+    HULL_ERROR_NOT_SUPPORTED,
+    { "'tcp'" } },
+  { "serial-file-no-path",
+    BASIC "<devices><serial type='file'/></devices>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "<serial>", "source path" } },
   { "serial-pty-source",
     BASIC "<devices><serial type='pty'><source path='/x'/></serial></devices>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "'pty'", "no <source>" } },
-  { "serial-port-7", BASIC "<devices><serial type='pty'><target port='7'/></serial></devices>"
-                     DOMAIN_TAIL, HULL_ERROR_XML_INVALID, { "serial port 7", "0 to 3" } },
+    HULL_ERROR_XML_INVALID,
+    { "'pty'", "no <source>" } },
+  { "serial-port-7",
+    BASIC "<devices><serial type='pty'><target port='7'/></serial></devices>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "serial port 7", "0 to 3" } },
   { "serial-port-twice",
     BASIC "<devices><serial type='pty'><target port='0'/></serial>\n"
-          "<serial type='null'><target port='0'/></serial></devices>"
-          DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "line 2", "serial port 0 is already used" } },
+          "<serial type='null'><target port='0'/></serial></devices>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "line 2", "serial port 0 is already used" } },
   { "serial-five",
     BASIC "<devices><serial type='null'/><serial type='null'/><serial type='null'/>"
           "<serial type='null'/><serial type='null'/></devices>" DOMAIN_TAIL,
-    HULL_ERROR_LIMIT_EXCEEDED, { "at most 4 serial ports" } },
+    HULL_ERROR_LIMIT_EXCEEDED,
+    { "at most 4 serial ports" } },
   { "unix-bad-mode",
-    BASIC "<devices><serial type='unix'><source mode='listen' path='/s'/></serial></devices>"
-          DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "'listen'" } },
+    BASIC
+    "<devices><serial type='unix'><source mode='listen' path='/s'/></serial></devices>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "'listen'" } },
   { "console-virtio",
     BASIC "<devices><console type='pty'><target type='virtio'/></console></devices>" DOMAIN_TAIL,
-    HULL_ERROR_NOT_SUPPORTED, { "'virtio'" } },
+    HULL_ERROR_NOT_SUPPORTED,
+    { "'virtio'" } },
   { "console-no-serial",
-    BASIC "<devices><serial type='pty'/><console type='pty'><target port='1'/></console></devices>"
-          DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "serial port 1" } },
+    BASIC "<devices><serial type='pty'/><console type='pty'><target "
+          "port='1'/></console></devices>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "serial port 1" } },
   { "console-mismatch",
     BASIC "<devices><serial type='null'/><console type='pty'/></devices>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "console differs from serial port 0" } },
-  { "disk-network", BASIC "<devices><disk type='network'/></devices>" DOMAIN_TAIL,
-    HULL_ERROR_NOT_SUPPORTED, { "disk type 'network'" } },
-  { "disk-cdrom", BASIC "<devices><disk type='file' device='cdrom'/></devices>" DOMAIN_TAIL,
-    HULL_ERROR_NOT_SUPPORTED, { "'cdrom'" } },
+    HULL_ERROR_XML_INVALID,
+    { "console differs from serial port 0" } },
+  { "disk-network",
+    BASIC "<devices><disk type='network'/></devices>" DOMAIN_TAIL,
+    HULL_ERROR_NOT_SUPPORTED,
+    { "disk type 'network'" } },
+  { "disk-cdrom",
+    BASIC "<devices><disk type='file' device='cdrom'/></devices>" DOMAIN_TAIL,
+    HULL_ERROR_NOT_SUPPORTED,
+    { "'cdrom'" } },
   { "disk-qcow2",
     BASIC "<devices><disk type='file'><driver type='qcow2'/></disk></devices>" DOMAIN_TAIL,
-    HULL_ERROR_NOT_SUPPORTED, { "'qcow2'", "raw" } },
-  { "disk-no-source", BASIC "<devices><disk type='file'><target dev='vda'/></disk></devices>"
-                      DOMAIN_TAIL, HULL_ERROR_XML_INVALID, { "<disk>", "<source> is missing" } },
+    HULL_ERROR_NOT_SUPPORTED,
+    { "'qcow2'", "raw" } },
+  { "disk-no-source",
+    BASIC "<devices><disk type='file'><target dev='vda'/></disk></devices>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "<disk>", "<source> is missing" } },
   { "disk-wrong-source",
     BASIC "<devices><disk type='file'><source dev='/dev/sda'/></disk></devices>" DOMAIN_TAIL,
-    HULL_ERROR_NOT_SUPPORTED, { "attribute 'dev' of <source>" } },
+    HULL_ERROR_NOT_SUPPORTED,
+    { "attribute 'dev' of <source>" } },
   { "disk-relative",
-    BASIC "<devices><disk type='file'><source file='a.img'/><target dev='vda'/></disk></devices>"
-          DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "'a.img'", "not absolute" } },
+    BASIC "<devices><disk type='file'><source file='a.img'/><target "
+          "dev='vda'/></disk></devices>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "'a.img'", "not absolute" } },
   { "disk-hda",
-    BASIC "<devices><disk type='file'><source file='/a.img'/><target dev='hda'/></disk></devices>"
-          DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "'hda'", "virtio disk name" } },
+    BASIC "<devices><disk type='file'><source file='/a.img'/><target "
+          "dev='hda'/></disk></devices>" DOMAIN_TAIL,
+    HULL_ERROR_XML_INVALID,
+    { "'hda'", "virtio disk name" } },
   { "disk-ide",
     BASIC "<devices><disk type='file'><source file='/a'/><target dev='vda' bus='ide'/></disk>"
           "</devices>" DOMAIN_TAIL,
-    HULL_ERROR_NOT_SUPPORTED, { "bus 'ide'" } },
+    HULL_ERROR_NOT_SUPPORTED,
+    { "bus 'ide'" } },
   { "disk-twice",
     BASIC "<devices><disk type='file'><source file='/a'/><target dev='vda'/></disk>"
           "<disk type='file'><source file='/b'/><target dev='vda'/></disk></devices>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "'vda' is already used" } },
+    HULL_ERROR_XML_INVALID,
+    { "'vda' is already used" } },
   { "hull-bad-number",
     "<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>1</vcpu><hull:vtl2 start='zz' size='0x1000'/>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "<hull:vtl2>", "'start'", "'zz' is not a number" } },
+    HULL_ERROR_XML_INVALID,
+    { "<hull:vtl2>", "'start'", "'zz' is not a number" } },
   { "hull-range-wraps",
     "<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
     "<hull:vtl2 start='0xffffffffffff0000' size='0x100000'/>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "beyond the 64-bit address space" } },
+    HULL_ERROR_XML_INVALID,
+    { "beyond the 64-bit address space" } },
   { "hull-gaps-overlap",
     "<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>1</vcpu>\n<hull:memory-layout>"
     "<hull:mmio-gap start='0x10000000' size='0x10000000'/>"
     "<hull:mmio-gap start='0x18000000' size='0x10000000'/></hull:memory-layout>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "domain 't'", "line 2", "overlap" } },
+    HULL_ERROR_XML_INVALID,
+    { "domain 't'", "line 2", "overlap" } },
   { "hull-vtl2-below-ram",
     "<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
     "<hull:vtl2 start='0x1000000' size='0x100000'/>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "domain 't'", "VTL2" } },
+    HULL_ERROR_XML_INVALID,
+    { "domain 't'", "VTL2" } },
   { "hull-x2apic-bad",
     "<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>1</vcpu><hull:apic x2apic='maybe'/>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "'maybe'" } },
+    HULL_ERROR_XML_INVALID,
+    { "'maybe'" } },
   { "program-on-kvm",
     "<domain type='kvm' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>1</vcpu><os><kernel>/k</kernel></os>"
     "<hull:test-program/>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "type='test'" } },
+    HULL_ERROR_XML_INVALID,
+    { "type='test'" } },
   { "program-vp-out-of-range",
     "<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>1</vcpu><hull:test-program>\n<hull:vp index='1'/>"
     "</hull:test-program>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "line 2", "index='1'" } },
+    HULL_ERROR_XML_INVALID,
+    { "line 2", "index='1'" } },
   { "program-vp-twice",
     "<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>1</vcpu><hull:test-program><hull:vp index='0'/>"
     "<hull:vp index='0'/></hull:test-program>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "VP 0 already has a program" } },
+    HULL_ERROR_XML_INVALID,
+    { "VP 0 already has a program" } },
   { "program-jump-past-end",
     "<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>1</vcpu><hull:test-program><hull:vp index='0'>"
     "<hull:jump step='5'/></hull:vp></hull:test-program>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "step='5'", "past the end" } },
+    HULL_ERROR_XML_INVALID,
+    { "step='5'", "past the end" } },
   { "program-out-size-3",
     "<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>1</vcpu><hull:test-program><hull:vp index='0'>"
     "<hull:out port='0x80' value='1' size='3'/></hull:vp></hull:test-program>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "<hull:out>", "size 3" } },
+    HULL_ERROR_XML_INVALID,
+    { "<hull:out>", "size 3" } },
   { "program-out-value-too-big",
     "<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>1</vcpu><hull:test-program><hull:vp index='0'>"
     "<hull:out port='0x80' value='0x100'/></hull:vp></hull:test-program>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "'value'", "0x100" } },
+    HULL_ERROR_XML_INVALID,
+    { "'value'", "0x100" } },
   { "program-port-too-big",
     "<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>1</vcpu><hull:test-program><hull:vp index='0'>"
     "<hull:in port='0x10000'/></hull:vp></hull:test-program>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "'port'", "0xffff" } },
+    HULL_ERROR_XML_INVALID,
+    { "'port'", "0xffff" } },
   { "program-halt-reason",
     "<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>1</vcpu><hull:test-program><hull:vp index='0'>"
     "<hull:halt reason='nap'/></hull:vp></hull:test-program>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "'nap'" } },
+    HULL_ERROR_XML_INVALID,
+    { "'nap'" } },
   { "program-unknown-step",
     "<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>1</vcpu><hull:test-program><hull:vp index='0'>"
     "<hull:nop/></hull:vp></hull:test-program>" DOMAIN_TAIL,
-    HULL_ERROR_NOT_SUPPORTED, { "<hull:nop>" } },
+    HULL_ERROR_NOT_SUPPORTED,
+    { "<hull:nop>" } },
   { "fault-build-vp",
     "<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'><name>t</name>"
     "<memory unit='MiB'>64</memory><vcpu>1</vcpu><hull:test-program>"
     "<hull:fault stage='build' vp='0'/></hull:test-program>" DOMAIN_TAIL,
-    HULL_ERROR_XML_INVALID, { "build fault", "'vp'" } },
+    HULL_ERROR_XML_INVALID,
+    { "build fault", "'vp'" } },
 };
 
 static void
@@ -507,13 +629,13 @@ test_bad_input (gconstpointer data)
 {
   const BadCase *c = data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (HullDomainDef) def = hull_domain_def_parse (c->xml, -1, HULL_DOMAIN_PARSE_NONE, NULL,
-                                                         &error);
+  g_autoptr (HullDomainDef) def
+      = hull_domain_def_parse (c->xml, -1, HULL_DOMAIN_PARSE_NONE, NULL, &error);
 
   g_assert_null (def);
   g_assert_nonnull (error);
   g_test_message ("%s: %s", c->name, error->message);
-  g_assert_error (error, HULL_ERROR, (gint) c->code);
+  g_assert_error (error, HULL_ERROR, (gint)c->code);
   for (guint i = 0; i < G_N_ELEMENTS (c->needles) && c->needles[i] != NULL; i++)
     if (strstr (error->message, c->needles[i]) == NULL)
       g_error ("%s: message \"%s\" does not contain \"%s\"", c->name, error->message,
@@ -560,9 +682,8 @@ static void
 test_bad_missing_file (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (HullDomainDef) def
-    = hull_domain_def_parse_file ("/nonexistent/hull/web1.xml", HULL_DOMAIN_PARSE_NONE, NULL,
-                                  &error);
+  g_autoptr (HullDomainDef) def = hull_domain_def_parse_file ("/nonexistent/hull/web1.xml",
+                                                              HULL_DOMAIN_PARSE_NONE, NULL, &error);
 
   g_assert_null (def);
   g_assert_error (error, HULL_ERROR, HULL_ERROR_NOT_FOUND);
@@ -595,7 +716,7 @@ test_file_errors_name_the_file (void)
 static int
 compare_names (gconstpointer a, gconstpointer b)
 {
-  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+  return g_strcmp0 (*(char *const *)a, *(char *const *)b);
 }
 
 static void

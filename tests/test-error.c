@@ -16,10 +16,10 @@ test_dbus_names_unique (void)
 
       g_assert_nonnull (name);
       g_assert_true (g_str_has_prefix (name, "org.hullvm.Hull1.Error."));
-      g_assert_true (g_hash_table_add (seen, (gpointer) name));
+      g_assert_true (g_hash_table_add (seen, (gpointer)name));
     }
   g_assert_null (hull_error_dbus_name (HULL_ERROR_N_CODES));
-  g_assert_null (hull_error_dbus_name ((HullError) -1));
+  g_assert_null (hull_error_dbus_name ((HullError)-1));
 }
 
 static void

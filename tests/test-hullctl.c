@@ -38,13 +38,13 @@ hullctl (Run *run, const char *input, ...)
   g_ptr_array_add (argv, tool);
   va_start (args, input);
   while ((arg = va_arg (args, const char *)) != NULL)
-    g_ptr_array_add (argv, (gpointer) arg);
+    g_ptr_array_add (argv, (gpointer)arg);
   va_end (args);
   g_ptr_array_add (argv, NULL);
 
-  process = g_subprocess_newv ((const char *const *) argv->pdata,
+  process = g_subprocess_newv ((const char *const *)argv->pdata,
                                G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                 | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                   | G_SUBPROCESS_FLAGS_STDERR_PIPE,
                                &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, input, NULL, &run->out, &run->err, &error);
@@ -60,14 +60,14 @@ dist_file (const char *first, ...)
   const char *part;
   va_list args;
 
-  g_ptr_array_add (parts, (gpointer) g_test_get_dir (G_TEST_DIST));
-  g_ptr_array_add (parts, (gpointer) first);
+  g_ptr_array_add (parts, (gpointer)g_test_get_dir (G_TEST_DIST));
+  g_ptr_array_add (parts, (gpointer)first);
   va_start (args, first);
   while ((part = va_arg (args, const char *)) != NULL)
-    g_ptr_array_add (parts, (gpointer) part);
+    g_ptr_array_add (parts, (gpointer)part);
   va_end (args);
   g_ptr_array_add (parts, NULL);
-  return g_build_filenamev ((char **) parts->pdata);
+  return g_build_filenamev ((char **)parts->pdata);
 }
 
 static char *
@@ -102,8 +102,8 @@ static void
 test_validate_reports_line_and_fails (void)
 {
   g_autofree char *bad
-    = write_temp ("<domain type='test'>\n<name>x</name>\n<memory unit='XiB'>1</memory>\n"
-                  "<vcpu>1</vcpu>\n</domain>\n");
+      = write_temp ("<domain type='test'>\n<name>x</name>\n<memory unit='XiB'>1</memory>\n"
+                    "<vcpu>1</vcpu>\n</domain>\n");
   g_autofree char *minimal = dist_file ("..", "xml", "examples", "minimal.xml", NULL);
   g_auto (Run) run = { 0 };
 
@@ -120,8 +120,8 @@ static void
 test_validate_lenient_warns (void)
 {
   g_autofree char *file
-    = write_temp ("<domain type='test'><name>x</name><memory unit='MiB'>64</memory>"
-                  "<vcpu>1</vcpu>\n<features><acpi/></features></domain>\n");
+      = write_temp ("<domain type='test'><name>x</name><memory unit='MiB'>64</memory>"
+                    "<vcpu>1</vcpu>\n<features><acpi/></features></domain>\n");
   g_auto (Run) strict = { 0 };
   g_auto (Run) lenient = { 0 };
 

@@ -16,8 +16,7 @@
 
 /* Reads FILE, or standard input for "-". Errors start with the file name. */
 static HullDomainDef *
-load_definition (const char *path, HullDomainParseFlags flags, GPtrArray **warnings,
-                 GError **error)
+load_definition (const char *path, HullDomainParseFlags flags, GPtrArray **warnings, GError **error)
 {
   g_autoptr (GString) input = NULL;
   HullDomainDef *def;
@@ -36,12 +35,12 @@ load_definition (const char *path, HullDomainParseFlags flags, GPtrArray **warni
     }
   if (ferror (stdin))
     {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_IO, _("cannot read standard input"));
+      g_set_error (error, HULL_ERROR, HULL_ERROR_IO, _ ("cannot read standard input"));
       return NULL;
     }
   def = hull_domain_def_parse (input->str, input->len, flags, warnings, error);
   if (def == NULL)
-    g_prefix_error (error, "%s: ", _("<stdin>"));
+    g_prefix_error (error, "%s: ", _ ("<stdin>"));
   return def;
 }
 
@@ -49,7 +48,7 @@ static void
 print_warnings (const char *path, GPtrArray *warnings)
 {
   for (guint i = 0; warnings != NULL && i < warnings->len; i++)
-    g_printerr (_("%s: warning: %s\n"), path, (const char *) g_ptr_array_index (warnings, i));
+    g_printerr (_ ("%s: warning: %s\n"), path, (const char *)g_ptr_array_index (warnings, i));
 }
 
 /* ------------------------------------------------------------------ */
@@ -61,8 +60,8 @@ hullctl_cmd_validate (const HullctlCommand *command, int argc, char **argv)
   gboolean quiet = FALSE;
   GOptionEntry entries[] = {
     { "lenient", 'l', 0, G_OPTION_ARG_NONE, &lenient,
-      N_("Skip elements Hull does not support, listing each as a warning"), NULL },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("Print only problems"), NULL },
+      N_ ("Skip elements Hull does not support, listing each as a warning"), NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_ ("Print only problems"), NULL },
     { NULL },
   };
   int status = HULLCTL_EXIT_OK;
@@ -71,16 +70,15 @@ hullctl_cmd_validate (const HullctlCommand *command, int argc, char **argv)
     return status;
   if (argc < 2)
     {
-      hullctl_print_error (_("validate: name at least one file"));
+      hullctl_print_error (_ ("validate: name at least one file"));
       return HULLCTL_EXIT_USAGE;
     }
   for (int i = 1; i < argc; i++)
     {
       g_autoptr (GError) error = NULL;
       g_autoptr (GPtrArray) warnings = NULL;
-      g_autoptr (HullDomainDef) def
-        = load_definition (argv[i], lenient ? HULL_DOMAIN_PARSE_LENIENT : HULL_DOMAIN_PARSE_NONE,
-                           &warnings, &error);
+      g_autoptr (HullDomainDef) def = load_definition (
+          argv[i], lenient ? HULL_DOMAIN_PARSE_LENIENT : HULL_DOMAIN_PARSE_NONE, &warnings, &error);
 
       if (def == NULL)
         {
@@ -91,7 +89,7 @@ hullctl_cmd_validate (const HullctlCommand *command, int argc, char **argv)
         }
       print_warnings (argv[i], warnings);
       if (!quiet)
-        g_print (_("%s: domain '%s' is valid\n"), argv[i], def->name);
+        g_print (_ ("%s: domain '%s' is valid\n"), argv[i], def->name);
     }
   return status;
 }
@@ -102,7 +100,7 @@ hullctl_cmd_format (const HullctlCommand *command, int argc, char **argv)
   gboolean lenient = FALSE;
   GOptionEntry entries[] = {
     { "lenient", 'l', 0, G_OPTION_ARG_NONE, &lenient,
-      N_("Skip elements Hull does not support, listing each as a warning"), NULL },
+      N_ ("Skip elements Hull does not support, listing each as a warning"), NULL },
     { NULL },
   };
   g_autoptr (GError) error = NULL;
@@ -115,7 +113,7 @@ hullctl_cmd_format (const HullctlCommand *command, int argc, char **argv)
     return status;
   if (argc != 2)
     {
-      hullctl_print_error (_("format: name exactly one file (or - for standard input)"));
+      hullctl_print_error (_ ("format: name exactly one file (or - for standard input)"));
       return HULLCTL_EXIT_USAGE;
     }
   def = load_definition (argv[1], lenient ? HULL_DOMAIN_PARSE_LENIENT : HULL_DOMAIN_PARSE_NONE,
@@ -139,22 +137,22 @@ print_topology (const HullDomainDef *def, const HullProcessorTopology *topology)
 {
   guint n_vps = hull_processor_topology_get_vp_count (topology);
 
-  g_print ("%s\n", _("Processor topology"));
-  g_print (_("  %u vCPUs: sockets=%u dies=%u cores=%u threads=%u, %u per socket\n"), n_vps,
+  g_print ("%s\n", _ ("Processor topology"));
+  g_print (_ ("  %u vCPUs: sockets=%u dies=%u cores=%u threads=%u, %u per socket\n"), n_vps,
            def->sockets, def->dies, def->cores, def->threads,
            hull_processor_topology_get_vps_per_socket (topology));
-  g_print (_("  SMT %s, APIC mode %s, highest APIC id %u\n"),
-           hull_processor_topology_get_smt_enabled (topology) ? _("on") : _("off"),
+  g_print (_ ("  SMT %s, APIC mode %s, highest APIC id %u\n"),
+           hull_processor_topology_get_smt_enabled (topology) ? _ ("on") : _ ("off"),
            hull_apic_mode_to_string (hull_processor_topology_get_apic_mode (topology)),
            hull_processor_topology_get_max_apic_id (topology));
-  g_print ("\n  %4s %8s %6s %4s %5s %6s %4s\n", "VP", "APIC id", "socket", "die", "core",
-           "thread", "node");
+  g_print ("\n  %4s %8s %6s %4s %5s %6s %4s\n", "VP", "APIC id", "socket", "die", "core", "thread",
+           "node");
   for (guint i = 0; i < n_vps; i++)
     {
       const HullVpInfo *vp = hull_processor_topology_get_vp (topology, i);
 
-      g_print ("  %4u %8u %6u %4u %5u %6u %4u%s\n", vp->vp_index, vp->apic_id, vp->socket,
-               vp->die, vp->core, vp->thread, vp->vnode, vp->vp_index == 0 ? _("  (BSP)") : "");
+      g_print ("  %4u %8u %6u %4u %5u %6u %4u%s\n", vp->vp_index, vp->apic_id, vp->socket, vp->die,
+               vp->core, vp->thread, vp->vnode, vp->vp_index == 0 ? _ ("  (BSP)") : "");
     }
 }
 
@@ -176,8 +174,8 @@ print_layout (const HullDomainDef *def, const HullMemoryLayout *layout)
   guint n_ram, n_mmio;
 
   below = hull_units_format_size (hull_memory_layout_get_max_ram_below_4gb (layout));
-  g_print ("%s\n", def->mmio_gaps != NULL ? _("Memory layout (custom MMIO gaps)")
-                                          : _("Memory layout (default x86-64 MMIO gaps)"));
+  g_print ("%s\n", def->mmio_gaps != NULL ? _ ("Memory layout (custom MMIO gaps)")
+                                          : _ ("Memory layout (default x86-64 MMIO gaps)"));
 
   /* One list in address order: RAM and MMIO interleave. */
   ram_ranges = hull_memory_layout_get_ram (layout, &n_ram);
@@ -185,16 +183,16 @@ print_layout (const HullDomainDef *def, const HullMemoryLayout *layout)
   for (guint r = 0, m = 0; r < n_ram || m < n_mmio;)
     {
       if (m >= n_mmio || (r < n_ram && ram_ranges[r].start < mmio_ranges[m].start))
-        print_range (_("RAM"), &ram_ranges[r++]);
+        print_range (_ ("RAM"), &ram_ranges[r++]);
       else
-        print_range (_("MMIO"), &mmio_ranges[m++]);
+        print_range (_ ("MMIO"), &mmio_ranges[m++]);
     }
   vtl2 = hull_memory_layout_get_vtl2 (layout);
   if (vtl2 != NULL)
-    print_range (_("VTL2"), vtl2);
-  g_print (_("\n  RAM %s, %s of it below 4 GiB; end of RAM 0x%llx; end of layout 0x%llx\n"),
-           ram, below, (unsigned long long) hull_memory_layout_get_end_of_ram (layout),
-           (unsigned long long) hull_memory_layout_get_end_of_layout (layout));
+    print_range (_ ("VTL2"), vtl2);
+  g_print (_ ("\n  RAM %s, %s of it below 4 GiB; end of RAM 0x%llx; end of layout 0x%llx\n"), ram,
+           below, (unsigned long long)hull_memory_layout_get_end_of_ram (layout),
+           (unsigned long long)hull_memory_layout_get_end_of_layout (layout));
 }
 
 static int
@@ -212,8 +210,7 @@ print_json (const HullDomainDef *def, HullProcessorTopology *topology, HullMemor
                          g_variant_new_string (hull_domain_type_to_string (def->type)));
   g_variant_builder_add (&builder, "{sv}", "topology",
                          hull_processor_topology_to_variant (topology));
-  g_variant_builder_add (&builder, "{sv}", "memory-layout",
-                         hull_memory_layout_to_variant (layout));
+  g_variant_builder_add (&builder, "{sv}", "memory-layout", hull_memory_layout_to_variant (layout));
   all = g_variant_ref_sink (g_variant_builder_end (&builder));
 
   node = json_gvariant_serialize (all);
@@ -229,7 +226,7 @@ hullctl_cmd_layout (const HullctlCommand *command, int argc, char **argv)
 {
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON for scripts"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_ ("Print JSON for scripts"), NULL },
     { NULL },
   };
   g_autoptr (GError) error = NULL;
@@ -242,7 +239,7 @@ hullctl_cmd_layout (const HullctlCommand *command, int argc, char **argv)
     return status;
   if (argc != 2)
     {
-      hullctl_print_error (_("layout: name exactly one file (or - for standard input)"));
+      hullctl_print_error (_ ("layout: name exactly one file (or - for standard input)"));
       return HULLCTL_EXIT_USAGE;
     }
   def = load_definition (argv[1], HULL_DOMAIN_PARSE_NONE, NULL, &error);
@@ -259,7 +256,7 @@ hullctl_cmd_layout (const HullctlCommand *command, int argc, char **argv)
   if (json)
     return print_json (def, topology, layout);
 
-  g_print (_("Domain '%s' (%s), type %s\n\n"), def->name, def->uuid,
+  g_print (_ ("Domain '%s' (%s), type %s\n\n"), def->name, def->uuid,
            hull_domain_type_to_string (def->type));
   print_topology (def, topology);
   g_print ("\n");

@@ -14,12 +14,12 @@
 #include "hull-i18n.h"
 
 static const HullctlCommand commands[] = {
-  { "validate", "[--lenient] FILE…", N_("Check domain XML files and report every problem"),
+  { "validate", "[--lenient] FILE…", N_ ("Check domain XML files and report every problem"),
     hullctl_cmd_validate },
-  { "format", "[--lenient] FILE", N_("Print a domain XML file in canonical form"),
+  { "format", "[--lenient] FILE", N_ ("Print a domain XML file in canonical form"),
     hullctl_cmd_format },
-  { "layout", "[--json] FILE", N_("Show the processor topology and guest memory layout of a domain"),
-    hullctl_cmd_layout },
+  { "layout", "[--json] FILE",
+    N_ ("Show the processor topology and guest memory layout of a domain"), hullctl_cmd_layout },
 };
 
 void
@@ -42,7 +42,7 @@ hullctl_parse_options (const HullctlCommand *command, GOptionEntry *entries, int
   g_autoptr (GOptionContext) context = g_option_context_new (parameter);
   g_autoptr (GError) error = NULL;
 
-  g_option_context_set_summary (context, _(command->summary));
+  g_option_context_set_summary (context, _ (command->summary));
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, argc, argv, &error))
@@ -57,11 +57,11 @@ hullctl_parse_options (const HullctlCommand *command, GOptionEntry *entries, int
 static void
 print_usage (FILE *out)
 {
-  fprintf (out, "%s\n\n", _("Usage: hullctl COMMAND [OPTIONS] [ARGUMENTS]"));
-  fprintf (out, "%s\n", _("Commands:"));
+  fprintf (out, "%s\n\n", _ ("Usage: hullctl COMMAND [OPTIONS] [ARGUMENTS]"));
+  fprintf (out, "%s\n", _ ("Commands:"));
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
-  fprintf (out, "\n%s\n", _("Run 'hullctl COMMAND --help' for the options of a command."));
+    fprintf (out, "  %-10s %s\n", commands[i].name, _ (commands[i].summary));
+  fprintf (out, "\n%s\n", _ ("Run 'hullctl COMMAND --help' for the options of a command."));
 }
 
 int
@@ -91,6 +91,6 @@ main (int argc, char **argv)
     if (strcmp (argv[1], commands[i].name) == 0)
       return commands[i].func (&commands[i], argc - 1, argv + 1);
 
-  hullctl_print_error (_("unknown command '%s'; run 'hullctl --help' for the list"), argv[1]);
+  hullctl_print_error (_ ("unknown command '%s'; run 'hullctl --help' for the list"), argv[1]);
   return HULLCTL_EXIT_USAGE;
 }
