@@ -13,8 +13,8 @@ HULL_ENUM_IMPL (hull_vp_exit, HullVpExit, "stopped", "yield", "cancel", "power-o
 static gboolean
 not_supported (GError **error, const char *what)
 {
-  g_set_error (error, HULL_ERROR, HULL_ERROR_NOT_SUPPORTED,
-               _("the backend does not support %s"), what);
+  g_set_error (error, HULL_ERROR, HULL_ERROR_NOT_SUPPORTED, _ ("the backend does not support %s"),
+               what);
   return FALSE;
 }
 
@@ -24,7 +24,7 @@ hull_partition_reset (HullPartition *partition, GError **error)
   g_return_val_if_fail (partition != NULL, FALSE);
 
   if (partition->ops->reset == NULL)
-    return not_supported (error, _("resetting a partition"));
+    return not_supported (error, _ ("resetting a partition"));
   return partition->ops->reset (partition, error);
 }
 
@@ -34,7 +34,7 @@ hull_partition_scrub_vtl (HullPartition *partition, guint vtl, GError **error)
   g_return_val_if_fail (partition != NULL, FALSE);
 
   if (partition->ops->scrub_vtl == NULL)
-    return not_supported (error, _("scrubbing a VTL"));
+    return not_supported (error, _ ("scrubbing a VTL"));
   return partition->ops->scrub_vtl (partition, vtl, error);
 }
 
@@ -45,7 +45,7 @@ hull_partition_accept_initial_pages (HullPartition *partition, const HullMemoryR
   g_return_val_if_fail (partition != NULL, FALSE);
 
   if (partition->ops->accept_initial_pages == NULL)
-    return not_supported (error, _("accepting initial pages"));
+    return not_supported (error, _ ("accepting initial pages"));
   return partition->ops->accept_initial_pages (partition, ranges, n_ranges, error);
 }
 
@@ -63,7 +63,7 @@ hull_processor_reset (HullProcessor *processor, GError **error)
   g_return_val_if_fail (processor != NULL, FALSE);
 
   if (processor->ops->reset == NULL)
-    return not_supported (error, _("resetting a processor"));
+    return not_supported (error, _ ("resetting a processor"));
   return processor->ops->reset (processor, error);
 }
 
@@ -73,7 +73,7 @@ hull_processor_scrub (HullProcessor *processor, guint vtl, GError **error)
   g_return_val_if_fail (processor != NULL, FALSE);
 
   if (processor->ops->scrub == NULL)
-    return not_supported (error, _("scrubbing a processor"));
+    return not_supported (error, _ ("scrubbing a processor"));
   return processor->ops->scrub (processor, vtl, error);
 }
 
@@ -84,7 +84,7 @@ hull_processor_set_state (HullProcessor *processor, guint vtl, HullRegisterGroup
   g_return_val_if_fail (processor != NULL, FALSE);
 
   if (processor->ops->set_state == NULL)
-    return not_supported (error, _("setting register state"));
+    return not_supported (error, _ ("setting register state"));
   return processor->ops->set_state (processor, vtl, group, buffer, size, error);
 }
 
@@ -95,6 +95,6 @@ hull_processor_get_state (HullProcessor *processor, guint vtl, HullRegisterGroup
   g_return_val_if_fail (processor != NULL, FALSE);
 
   if (processor->ops->get_state == NULL)
-    return not_supported (error, _("reading register state"));
+    return not_supported (error, _ ("reading register state"));
   return processor->ops->get_state (processor, vtl, group, buffer, size, error);
 }

@@ -4,6 +4,7 @@
 
 #include "hull-topology.h"
 
+#include "hull-enum.h"
 #include "hull-error.h"
 #include "hull-i18n.h"
 
@@ -13,6 +14,9 @@
 /* An xAPIC id is 8 bits and 0xff is the broadcast id, so 254 is the highest
  * id a VP can have without x2APIC. */
 #define XAPIC_ID_LIMIT 255
+
+/* 0xffffffff is the x2APIC broadcast id. */
+#define X2APIC_MAX_ID G_GUINT64_CONSTANT (0xfffffffe)
 
 struct _HullProcessorTopology
 {
@@ -25,58 +29,8 @@ struct _HullProcessorTopology
   guint32 max_apic_id;
 };
 
-const char *
-hull_x2apic_request_to_string (HullX2ApicRequest r)
-{
-  switch (r)
-    {
-      case HULL_X2APIC_REQUEST_SUPPORTED:
-        return "supported";
-      case HULL_X2APIC_REQUEST_UNSUPPORTED:
-        return "unsupported";
-      case HULL_X2APIC_REQUEST_ENABLED:
-        return "enabled";
-    }
-  return NULL;
-}
-
-gboolean
-hull_x2apic_request_from_string (const char *s, HullX2ApicRequest *out)
-{
-  static const HullX2ApicRequest all[] = {
-    HULL_X2APIC_REQUEST_SUPPORTED,
-    HULL_X2APIC_REQUEST_UNSUPPORTED,
-    HULL_X2APIC_REQUEST_ENABLED,
-  };
-
-  g_return_val_if_fail (s != NULL, FALSE);
-  g_return_val_if_fail (out != NULL, FALSE);
-
-  for (gsize i = 0; i < G_N_ELEMENTS (all); i++)
-    {
-      if (g_str_equal (s, hull_x2apic_request_to_string (all[i])))
-        {
-          *out = all[i];
-          return TRUE;
-        }
-    }
-  return FALSE;
-}
-
-const char *
-hull_apic_mode_to_string (HullApicMode m)
-{
-  switch (m)
-    {
-      case HULL_APIC_MODE_XAPIC:
-        return "xapic";
-      case HULL_APIC_MODE_X2APIC_SUPPORTED:
-        return "x2apic-supported";
-      case HULL_APIC_MODE_X2APIC_ENABLED:
-        return "x2apic-enabled";
-    }
-  return NULL;
-}
+HULL_ENUM_IMPL (hull_x2apic_request, HullX2ApicRequest, "supported", "unsupported", "enabled")
+HULL_ENUM_IMPL (hull_apic_mode, HullApicMode, "xapic", "x2apic-supported", "x2apic-enabled")
 
 static gboolean
 check_vps_per_socket (guint vps_per_socket, GError **error)
@@ -199,6 +153,18 @@ hull_processor_topology_new (guint sockets, guint dies, guint cores, guint threa
     }
   if (!check_vps_per_socket (vps_per_socket, error))
     return NULL;
+  /* Guests decode an APIC id as power-of-two fields (thread, core, die,
+   * socket; CPUID 0xB/0x1F). The reference's rule numbers VPs densely
+   * within a socket, which matches those fields only when each die's part
+   * is a power of two. */
+  if (dies > 1 && (cores * threads & (cores * threads - 1)) != 0)
+    {
+      g_set_error (error, HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT,
+                   _ ("processor topology: %u dies of %u cores × %u threads: with more than one "
+                      "die, cores × threads must be a power of two so guests can decode APIC ids"),
+                   dies, cores, threads);
+      return NULL;
+    }
   if (!g_uint_checked_mul (&n_vps, sockets, vps_per_socket))
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_LIMIT_EXCEEDED,
@@ -223,11 +189,12 @@ hull_processor_topology_new (guint sockets, guint dies, guint cores, guint threa
   /* first_socket + sockets < 2^33 and stride <= 2^15: no 64-bit overflow. */
   first_socket = apic_id_offset / stride;
   max_apic_id = (first_socket + sockets - 1) * stride + vps_per_socket - 1;
-  if (max_apic_id > G_MAXUINT32)
+  if (max_apic_id > X2APIC_MAX_ID)
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_LIMIT_EXCEEDED,
                    _ ("processor topology: APIC id offset 0x%x with %u sockets of %u VPs "
-                      "(stride %u) needs APIC ids that do not fit in 32 bits"),
+                      "(stride %u) needs APIC ids above 0xfffffffe, the highest below the "
+                      "x2APIC broadcast id"),
                    apic_id_offset, sockets, vps_per_socket, stride);
       return NULL;
     }

@@ -111,6 +111,7 @@ const char *hull_x2apic_request_to_string (HullX2ApicRequest r);
  * Returns: %TRUE if @s names a request.
  */
 gboolean hull_x2apic_request_from_string (const char *s, HullX2ApicRequest *out);
+gboolean hull_apic_mode_from_string (const char *s, HullApicMode *out);
 
 /**
  * hull_apic_mode_to_string:

@@ -1,0 +1,62 @@
+/* hull-machine.h — one VM assembled in the worker process.
+ *
+ * A machine ties a domain definition to a backend: it opens the hypervisor,
+ * builds the partition over guest memory laid out from the definition, puts
+ * the VPs under a partition unit and gives them the I/O bus. Halts reach the
+ * owner on its GMainContext.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "hull-backend-loader.h"
+#include "hull-backend.h"
+#include "hull-domain-def.h"
+#include "hull-guest-memory.h"
+#include "hull-halt.h"
+#include "hull-io-bus.h"
+#include "hull-partition-unit.h"
+
+G_BEGIN_DECLS
+
+typedef struct _HullMachine HullMachine;
+
+/* Called on the machine's GMainContext; @reason is valid during the call. */
+typedef void (*HullMachineHaltFunc) (HullMachine *machine, const HullHaltReason *reason,
+                                     gpointer user_data);
+
+/**
+ * hull_machine_new:
+ * @def: the domain (copied by reference: must outlive the machine)
+ * @loader: where backends come from
+ * @backend: (nullable): the backend's name; %NULL takes the domain's type
+ * @device_fd: an open hypervisor device to use, or -1
+ * @context: (nullable): where halt callbacks run; %NULL: the thread default
+ * @error: what failed, with the backend's reason
+ *
+ * Builds the VM, stopped.
+ *
+ * Returns: (transfer full): the machine, or %NULL.
+ */
+HullMachine *hull_machine_new (const HullDomainDef *def, HullBackendLoader *loader,
+                               const char *backend, int device_fd, GMainContext *context,
+                               GError **error);
+void hull_machine_free (HullMachine *machine);
+
+void hull_machine_set_halt_func (HullMachine *machine, HullMachineHaltFunc func,
+                                 gpointer user_data);
+
+const HullBackendModule *hull_machine_get_backend (HullMachine *machine);
+HullExecutionSpeed hull_machine_get_speed (HullMachine *machine);
+HullPartitionUnit *hull_machine_get_unit (HullMachine *machine);
+HullIoBus *hull_machine_get_io_bus (HullMachine *machine);
+HullGuestMemory *hull_machine_get_memory (HullMachine *machine);
+HullHalt *hull_machine_get_halt (HullMachine *machine);
+
+/* The machine's inspect tree: "unit" (partition unit, VPs) and "io-bus". */
+GVariant *hull_machine_inspect (HullMachine *machine, const char *path, guint depth,
+                                gint64 timeout_us, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HullMachine, hull_machine_free)
+
+G_END_DECLS

@@ -1,0 +1,206 @@
+/* hull-vm in standalone mode, run as a developer would: the test backend
+ * runs a domain to its first halt, and the exit status says which halt. */
+#include "config.h"
+
+#include <glib.h>
+#include <sys/wait.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct
+{
+  int status;
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_clear (Run *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+/* g_spawn_sync() rather than GSubprocess: it uses no helper thread, so the
+ * ThreadSanitizer run of this test sees no GLib-internal hand-offs. */
+static void
+hull_vm (Run *run, const char *first, ...)
+{
+  g_autofree char *tool = g_test_build_filename (G_TEST_BUILT, "..", "daemon", "hull-vm", NULL);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_auto (GStrv) envp = g_get_environ ();
+  g_autoptr (GError) error = NULL;
+  int wait_status;
+  va_list args;
+
+  g_ptr_array_add (argv, tool);
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer)arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  /* The tests read English messages, whatever the caller's locale. */
+  envp = g_environ_setenv (envp, "LC_ALL", "C.UTF-8", TRUE);
+  envp = g_environ_unsetenv (envp, "LANGUAGE");
+  g_spawn_sync (NULL, (char **)argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL, &run->out, &run->err,
+                &wait_status, &error);
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (wait_status));
+  run->status = WEXITSTATUS (wait_status);
+}
+
+/* A 2-VP test domain; VP 0 runs @program, VP 1 idles. */
+static char *
+write_domain (const char *program, const char *extra)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *xml
+      = g_strdup_printf ("<domain type='test' xmlns:hull='https://hullvm.org/schemas/domain/1'>\n"
+                         "  <name>vm</name><memory unit='MiB'>16</memory><vcpu>2</vcpu>\n"
+                         "  <hull:test-program>\n"
+                         "    <hull:vp index='0'>%s</hull:vp>\n"
+                         "    %s\n"
+                         "  </hull:test-program>\n"
+                         "</domain>\n",
+                         program, extra != NULL ? extra : "");
+  char *path = NULL;
+  int fd = g_file_open_tmp ("hull-vm-XXXXXX.xml", &path, &error);
+
+  g_assert_no_error (error);
+  close (fd);
+  g_file_set_contents (path, xml, -1, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+typedef struct
+{
+  const char *name;
+  const char *program;
+  const char *extra;
+  int status;
+  const char *out; /* in stdout */
+  const char *err; /* in stderr */
+} HaltCase;
+
+static const HaltCase halt_cases[] = {
+  { "power-off", "<hull:out port='0x80' value='1'/><hull:halt reason='poweroff'/>", NULL, 0,
+    "halted: power-off (VP 0)", NULL },
+  { "reset", "<hull:halt reason='reset'/>", NULL, 10, "halted: reset (VP 0)", NULL },
+  { "hibernate", "<hull:halt reason='hibernate'/>", NULL, 11, "halted: hibernate (VP 0)", NULL },
+  { "triple-fault", "<hull:spin usec='10'/><hull:halt reason='triple-fault'/>", NULL, 12,
+    "halted: triple-fault (VP 0)", NULL },
+  { "vp-failed-guest", "<hull:in port='0x64' expect='0x1c'/>", NULL, 13, "VP 0 failed: VP 0 step 0",
+    NULL },
+  /* VP 0 spins for long enough that VP 1's fault is the first halt; the halt
+   * then interrupts the spin. */
+  { "vp-failed-injected", "<hull:spin usec='30000000'/><hull:halt reason='poweroff'/>",
+    "<hull:fault stage='run' vp='1'/>", 13, "VP 1 failed: injected fault: run", NULL },
+  { "build-fault", "<hull:halt reason='poweroff'/>", "<hull:fault stage='build'/>", 1, NULL,
+    "domain 'vm': injected fault: build" },
+  { "bind-fault", "<hull:halt reason='poweroff'/>", "<hull:fault stage='bind' vp='1'/>", 1, NULL,
+    "VP 1: cannot bind the processor" },
+};
+
+static void
+test_halt (gconstpointer data)
+{
+  const HaltCase *c = data;
+  g_autofree char *path = write_domain (c->program, c->extra);
+  g_auto (Run) run = { 0 };
+
+  hull_vm (&run, "--xml", path, "--timeout", "60", NULL);
+  g_test_message ("%s: status %d\n%s%s", c->name, run.status, run.out, run.err);
+  g_assert_cmpint (run.status, ==, c->status);
+  if (c->out != NULL)
+    g_assert_nonnull (strstr (run.out, c->out));
+  if (c->err != NULL)
+    g_assert_nonnull (strstr (run.err, c->err));
+  g_unlink (path);
+}
+
+/* The bundled example runs to its power-off. */
+static void
+test_example (void)
+{
+  g_autofree char *path
+      = g_test_build_filename (G_TEST_DIST, "..", "xml", "examples", "test-program.xml", NULL);
+  g_auto (Run) run = { 0 };
+
+  hull_vm (&run, "--xml", path, "--timeout", "60", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (
+      strstr (run.out, "domain 'program' runs on backend 'test' (emulated) with 2 VPs"));
+  g_assert_nonnull (strstr (run.out, "halted: power-off (VP 0)"));
+}
+
+/* A guest that never halts is stopped at the deadline. */
+static void
+test_timeout (void)
+{
+  g_autofree char *path = write_domain ("<hull:spin usec='1000'/><hull:jump step='0'/>", NULL);
+  g_auto (Run) run = { 0 };
+
+  hull_vm (&run, "--xml", path, "--timeout", "1", NULL);
+  g_assert_cmpint (run.status, ==, 124);
+  g_assert_nonnull (strstr (run.err, "did not halt in time"));
+  g_unlink (path);
+}
+
+/* --inspect prints the machine's tree as JSON after the halt. */
+static void
+test_inspect (void)
+{
+  g_autofree char *path
+      = write_domain ("<hull:out port='0x80' value='7'/><hull:halt reason='poweroff'/>", NULL);
+  g_auto (Run) run = { 0 };
+
+  hull_vm (&run, "--xml", path, "--inspect", "io-bus", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  /* The write to port 0x80 had no device: counted as unclaimed. */
+  g_assert_nonnull (strstr (run.out, "\"unclaimed-writes\" : 1"));
+  g_unlink (path);
+}
+
+static void
+test_errors (void)
+{
+  g_autofree char *path = write_domain ("<hull:halt reason='poweroff'/>", NULL);
+  g_auto (Run) usage = { 0 };
+  g_auto (Run) missing = { 0 };
+  g_auto (Run) backend = { 0 };
+
+  hull_vm (&usage, NULL);
+  g_assert_cmpint (usage.status, ==, 2);
+  g_assert_nonnull (strstr (usage.err, "--xml FILE"));
+
+  hull_vm (&missing, "--xml", "/nonexistent/vm.xml", NULL);
+  g_assert_cmpint (missing.status, ==, 1);
+  g_assert_nonnull (strstr (missing.err, "/nonexistent/vm.xml"));
+
+  hull_vm (&backend, "--xml", path, "--backend", "warp", NULL);
+  g_assert_cmpint (backend.status, ==, 1);
+  g_assert_nonnull (strstr (backend.err, "no backend named 'warp'"));
+  g_unlink (path);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (halt_cases); i++)
+    {
+      g_autofree char *name = g_strconcat ("/hull/hull-vm/halt/", halt_cases[i].name, NULL);
+
+      g_test_add_data_func (name, &halt_cases[i], test_halt);
+    }
+  g_test_add_func ("/hull/hull-vm/example-runs-to-power-off", test_example);
+  g_test_add_func ("/hull/hull-vm/timeout-stops-the-vm", test_timeout);
+  g_test_add_func ("/hull/hull-vm/inspect-after-halt", test_inspect);
+  g_test_add_func ("/hull/hull-vm/errors", test_errors);
+  return g_test_run ();
+}
