@@ -10,9 +10,11 @@
 #include "hull-i18n.h"
 #include "hull-units.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
-#include <sys/stat.h>
 
 HULL_ENUM_IMPL (hull_domain_type, HullDomainType, "kvm", "test")
 HULL_ENUM_IMPL (hull_arch, HullArch, "x86_64")
@@ -112,6 +114,48 @@ hull_domain_def_free (HullDomainDef *def)
 }
 
 /* ------------------------------------------------------------------ */
+/* Paths */
+
+/* @path with control characters as \xNN, for messages. */
+static char *
+escape_controls (const char *path)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = path; *p != '\0'; p++)
+    {
+      if ((guchar)*p < 0x20 || *p == 0x7f)
+        g_string_append_printf (out, "\\x%02x", (guint)(guchar)*p);
+      else
+        g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+hull_domain_check_path (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  for (const char *p = path; *p != '\0'; p++)
+    if ((guchar)*p < 0x20 || *p == 0x7f)
+      {
+        g_autofree char *shown = escape_controls (path);
+
+        g_set_error (error, HULL_ERROR, HULL_ERROR_XML_INVALID,
+                     _ ("path '%s' contains a control character"), shown);
+        return FALSE;
+      }
+  if (!g_path_is_absolute (path))
+    {
+      g_set_error (error, HULL_ERROR, HULL_ERROR_XML_INVALID,
+                   _ ("path '%s' is not absolute; write the full path from '/'"), path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
 /* Post-parse defaults */
 
 static HullChardevDef *
@@ -127,6 +171,20 @@ find_serial (const HullDomainDef *def, guint port)
   return NULL;
 }
 
+/* libvirt rounds sizes up to whole KiB; Hull's guest memory comes in 4 KiB
+ * pages, so it rounds up to those. Rounding cannot overflow below the 4 PiB
+ * maximum; a size so close to 2^64 that it would is left as it is, for
+ * validation to reject as too large. */
+static void
+round_up_to_page (guint64 *bytes)
+{
+  guint64 sum;
+
+  if (*bytes % HULL_MEMORY_LAYOUT_PAGE_SIZE != 0
+      && g_uint64_checked_add (&sum, *bytes, HULL_MEMORY_LAYOUT_PAGE_SIZE - 1))
+    *bytes = sum & ~(HULL_MEMORY_LAYOUT_PAGE_SIZE - 1);
+}
+
 gboolean
 hull_domain_def_post_parse (HullDomainDef *def, GError **error)
 {
@@ -134,7 +192,10 @@ hull_domain_def_post_parse (HullDomainDef *def, GError **error)
 
   if (def->uuid == NULL)
     def->uuid = g_uuid_string_random ();
-  if (def->current_memory == 0)
+  round_up_to_page (&def->memory);
+  round_up_to_page (&def->current_memory);
+  /* An explicit <currentMemory>0</currentMemory> stays, for validation. */
+  if (def->current_memory == 0 && def->lines.current_memory == 0)
     def->current_memory = def->memory;
   if (!def->topology_set)
     {
@@ -235,19 +296,22 @@ validate_memory (const HullDomainDef *def, GError **error)
                      _ ("memory %s is above the 4 PiB maximum"), size);
       return FALSE;
     }
-  if (def->memory % 4096 != 0)
+  /* Post-parse rounds parsed sizes; this catches definitions built in code. */
+  if (def->memory % HULL_MEMORY_LAYOUT_PAGE_SIZE != 0)
     {
       set_def_error (error, def, def->lines.memory, HULL_ERROR_XML_INVALID,
                      _ ("memory %s is not a multiple of 4 KiB"), size);
       return FALSE;
     }
-  if (def->current_memory > def->memory || def->current_memory == 0)
+  if (def->current_memory > def->memory || def->current_memory == 0
+      || def->current_memory % HULL_MEMORY_LAYOUT_PAGE_SIZE != 0)
     {
       g_autofree char *current = hull_units_format_size (def->current_memory);
 
       set_def_error (error, def, def->lines.current_memory, HULL_ERROR_XML_INVALID,
-                     _ ("current memory %s must be above zero and at most memory %s"), current,
-                     size);
+                     _ ("current memory %s must be above zero, a multiple of 4 KiB and at most "
+                        "memory %s"),
+                     current, size);
       return FALSE;
     }
   return TRUE;
@@ -262,6 +326,19 @@ adopt_error (GError **error, GError *local, const HullDomainDef *def, guint line
 
   set_def_error (error, def, line, code, "%s", local->message);
   g_error_free (local);
+}
+
+/* hull_domain_check_path() with the domain and line added. */
+static gboolean
+check_path (const HullDomainDef *def, guint line, const char *path, GError **error)
+{
+  GError *local = NULL;
+
+  if (hull_domain_check_path (path, &local))
+    return TRUE;
+  set_def_error (error, def, line, local->code, "%s", local->message);
+  g_error_free (local);
+  return FALSE;
 }
 
 static gboolean
@@ -310,19 +387,66 @@ validate_cpus (const HullDomainDef *def, GError **error)
   return TRUE;
 }
 
+/* Nothing may end above the 52-bit physical address limit: the guest could
+ * not address it (and 64-bit addresses do not survive JSON's int64). */
+static gboolean
+validate_address_limit (const HullDomainDef *def, GError **error)
+{
+  for (guint i = 0; def->mmio_gaps != NULL && i < def->mmio_gaps->len; i++)
+    {
+      const HullMemoryRange *gap = &g_array_index (def->mmio_gaps, HullMemoryRange, i);
+
+      if (gap->end > HULL_DOMAIN_MAX_ADDRESS)
+        {
+          set_def_error (error, def, def->lines.memory_layout, HULL_ERROR_LIMIT_EXCEEDED,
+                         _ ("the MMIO gap at 0x%llx ends at 0x%llx, above the 52-bit physical "
+                            "address limit"),
+                         (unsigned long long)gap->start, (unsigned long long)gap->end);
+          return FALSE;
+        }
+    }
+  if (def->has_vtl2 && def->vtl2.end > HULL_DOMAIN_MAX_ADDRESS)
+    {
+      set_def_error (error, def, def->lines.vtl2, HULL_ERROR_LIMIT_EXCEEDED,
+                     _ ("the VTL2 range ends at 0x%llx, above the 52-bit physical address "
+                        "limit"),
+                     (unsigned long long)def->vtl2.end);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 validate_layout (const HullDomainDef *def, GError **error)
 {
   GError *local = NULL;
-  g_autoptr (HullMemoryLayout) layout = hull_domain_def_build_memory_layout (def, &local);
+  g_autoptr (HullMemoryLayout) layout = NULL;
   guint line = def->lines.memory_layout;
+  guint64 end_of_ram;
 
-  if (layout != NULL)
-    return TRUE;
-  if (line == 0)
-    line = def->lines.vtl2 != 0 ? def->lines.vtl2 : def->lines.memory;
-  adopt_error (error, local, def, line);
-  return FALSE;
+  if (!validate_address_limit (def, error))
+    return FALSE;
+  layout = hull_domain_def_build_memory_layout (def, &local);
+  if (layout == NULL)
+    {
+      if (line == 0)
+        line = def->lines.vtl2 != 0 ? def->lines.vtl2 : def->lines.memory;
+      adopt_error (error, local, def, line);
+      return FALSE;
+    }
+  /* RAM goes around the gaps, so it can end above the limit even when its
+   * size is below it. */
+  end_of_ram = hull_memory_layout_get_end_of_ram (layout);
+  if (end_of_ram > HULL_DOMAIN_MAX_ADDRESS)
+    {
+      g_autofree char *size = hull_units_format_size (def->memory);
+
+      set_def_error (error, def, def->lines.memory, HULL_ERROR_LIMIT_EXCEEDED,
+                     _ ("RAM of %s ends at 0x%llx, above the 52-bit physical address limit"), size,
+                     (unsigned long long)end_of_ram);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -331,12 +455,8 @@ validate_os (const HullDomainDef *def, GError **error)
   const char *const paths[] = { def->kernel, def->initrd };
 
   for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
-    if (paths[i] != NULL && !g_path_is_absolute (paths[i]))
-      {
-        set_def_error (error, def, def->lines.os, HULL_ERROR_XML_INVALID,
-                       _ ("path '%s' is not absolute; write the full path from '/'"), paths[i]);
-        return FALSE;
-      }
+    if (paths[i] != NULL && !check_path (def, def->lines.os, paths[i], error))
+      return FALSE;
   if (def->kernel == NULL && (def->initrd != NULL || def->cmdline != NULL))
     {
       set_def_error (error, def, def->lines.os, HULL_ERROR_XML_INVALID,
@@ -392,13 +512,15 @@ validate_chardev_path (const HullDomainDef *def, const HullChardevDef *chardev, 
 {
   gboolean needs_path = chardev->type == HULL_CHARDEV_FILE || chardev->type == HULL_CHARDEV_UNIX;
 
-  if (needs_path && (chardev->path == NULL || !g_path_is_absolute (chardev->path)))
+  if (needs_path && chardev->path == NULL)
     {
       set_def_error (error, def, chardev->line, HULL_ERROR_XML_INVALID,
-                     _ ("a '%s' character device needs an absolute <source path='…'/>"),
+                     _ ("a '%s' character device needs <source path='…'/>"),
                      hull_chardev_type_to_string (chardev->type));
       return FALSE;
     }
+  if (needs_path && !check_path (def, chardev->line, chardev->path, error))
+    return FALSE;
   if (!needs_path && chardev->path != NULL)
     {
       set_def_error (error, def, chardev->line, HULL_ERROR_XML_INVALID,
@@ -489,12 +611,14 @@ validate_disks (const HullDomainDef *def, GError **error)
     {
       const HullDiskDef *disk = g_ptr_array_index (def->disks, i);
 
-      if (disk->source == NULL || !g_path_is_absolute (disk->source))
+      if (disk->source == NULL)
         {
           set_def_error (error, def, disk->line, HULL_ERROR_XML_INVALID,
-                         _ ("a disk needs an absolute source path"));
+                         _ ("a disk needs a <source>"));
           return FALSE;
         }
+      if (!check_path (def, disk->line, disk->source, error))
+        return FALSE;
       if (!is_virtio_disk_name (disk->target_dev))
         {
           set_def_error (error, def, disk->line, HULL_ERROR_XML_INVALID,
@@ -554,7 +678,8 @@ hull_domain_def_validate (const HullDomainDef *def, GError **error)
     }
   if (def->title != NULL && strpbrk (def->title, "\r\n") != NULL)
     {
-      set_def_error (error, def, 0, HULL_ERROR_XML_INVALID, _ ("a title must be a single line"));
+      set_def_error (error, def, def->lines.title, HULL_ERROR_XML_INVALID,
+                     _ ("<title>: a title must be a single line"));
       return FALSE;
     }
   return validate_memory (def, error) && validate_cpus (def, error) && validate_layout (def, error)
@@ -604,18 +729,65 @@ hull_domain_def_parse (const char *xml, gssize length, HullDomainParseFlags flag
 {
   g_autoptr (GPtrArray) collected = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (HullDomainDef) def = NULL;
+  gboolean ok;
 
   g_return_val_if_fail (xml != NULL, NULL);
 
   def = hull_domain_def_parse_document (xml, length < 0 ? strlen (xml) : (gsize)length, flags,
                                         collected, error);
-  if (def == NULL || !hull_domain_def_post_parse (def, error))
-    return NULL;
-  if (!(flags & HULL_DOMAIN_PARSE_NO_VALIDATE) && !hull_domain_def_validate (def, error))
-    return NULL;
+  ok = def != NULL && hull_domain_def_post_parse (def, error)
+       && ((flags & HULL_DOMAIN_PARSE_NO_VALIDATE) || hull_domain_def_validate (def, error));
+  /* On failure too: what a lenient parse skipped helps explain the error. */
   if (warnings != NULL)
     *warnings = g_steal_pointer (&collected);
-  return g_steal_pointer (&def);
+  return ok ? g_steal_pointer (&def) : NULL;
+}
+
+char *
+hull_domain_def_read_fd (int fd, const char *name, gsize *length, GError **error)
+{
+  /* One byte more than the limit tells a document that is too large. */
+  const gsize limit = (gsize)HULL_DOMAIN_XML_MAX_SIZE + 1;
+  gsize allocated = 64 * 1024;
+  gsize size = 0;
+  g_autofree char *buffer = NULL;
+
+  g_return_val_if_fail (fd >= 0, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (length != NULL, NULL);
+
+  buffer = g_malloc (allocated + 1);
+  while (size < limit)
+    {
+      gssize n;
+
+      if (size == allocated)
+        {
+          allocated = MIN (allocated * 2, limit);
+          buffer = g_realloc (buffer, allocated + 1);
+        }
+      n = read (fd, buffer + size, allocated - size);
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          if (saved_errno == EINTR)
+            continue;
+          g_set_error (error, HULL_ERROR, HULL_ERROR_IO, _ ("cannot read '%s': %s"), name,
+                       g_strerror (saved_errno));
+          return NULL;
+        }
+      if (n == 0)
+        {
+          buffer[size] = '\0';
+          *length = size;
+          return g_steal_pointer (&buffer);
+        }
+      size += (gsize)n;
+    }
+  g_set_error (error, HULL_ERROR, HULL_ERROR_LIMIT_EXCEEDED,
+               _ ("%s: more than %d bytes of domain XML"), name, HULL_DOMAIN_XML_MAX_SIZE);
+  return NULL;
 }
 
 HullDomainDef *
@@ -623,31 +795,27 @@ hull_domain_def_parse_file (const char *path, HullDomainParseFlags flags, GPtrAr
                             GError **error)
 {
   g_autofree char *contents = NULL;
-  g_autoptr (GError) local = NULL;
   HullDomainDef *def;
   gsize length;
-  GStatBuf st;
+  int fd;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  /* Refuse a huge file before reading it. */
-  if (g_stat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > HULL_DOMAIN_XML_MAX_SIZE)
+  /* Not only regular files: a FIFO, /dev/stdin or <(command) work too, and
+   * hull_domain_def_read_fd() bounds what is read from any of them. */
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
     {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_LIMIT_EXCEEDED,
-                   _ ("%s: the file is %lld bytes, more than the %d-byte limit for domain XML"),
-                   path, (long long)st.st_size, HULL_DOMAIN_XML_MAX_SIZE);
+      int saved_errno = errno;
+
+      g_set_error (error, HULL_ERROR, saved_errno == ENOENT ? HULL_ERROR_NOT_FOUND : HULL_ERROR_IO,
+                   _ ("cannot open '%s': %s"), path, g_strerror (saved_errno));
       return NULL;
     }
-  if (!g_file_get_contents (path, &contents, &length, &local))
-    {
-      /* GLib's message names the file and the reason. */
-      g_set_error_literal (error, HULL_ERROR,
-                           g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                               ? HULL_ERROR_NOT_FOUND
-                               : HULL_ERROR_IO,
-                           local->message);
-      return NULL;
-    }
+  contents = hull_domain_def_read_fd (fd, path, &length, error);
+  close (fd);
+  if (contents == NULL)
+    return NULL;
   def = hull_domain_def_parse (contents, length, flags, warnings, error);
   if (def == NULL)
     g_prefix_error (error, "%s: ", path);

@@ -20,6 +20,9 @@ G_BEGIN_DECLS
 /* Limits checked by validation. */
 #define HULL_DOMAIN_MIN_MEMORY (G_GUINT64_CONSTANT (16) << 20)
 #define HULL_DOMAIN_MAX_MEMORY (G_GUINT64_CONSTANT (1) << 52)
+/* The x86 physical address limit (52 bits): RAM, MMIO gaps and the VTL2
+ * range all end at or below it. */
+#define HULL_DOMAIN_MAX_ADDRESS (G_GUINT64_CONSTANT (1) << 52)
 #define HULL_DOMAIN_MAX_VCPUS 4096
 #define HULL_DOMAIN_MAX_SERIALS 4
 #define HULL_DOMAIN_MAX_NAME 64
@@ -119,6 +122,7 @@ typedef struct
 {
   guint domain;
   guint name;
+  guint title;
   guint memory;
   guint current_memory;
   guint vcpu;
@@ -201,7 +205,9 @@ void hull_domain_def_free (HullDomainDef *def);
  * @length: its length, or -1 if nul-terminated
  * @flags: #HullDomainParseFlags
  * @warnings: (out) (optional) (element-type utf8) (transfer full): with
- *   %HULL_DOMAIN_PARSE_LENIENT, what was skipped; an empty array otherwise
+ *   %HULL_DOMAIN_PARSE_LENIENT, what was skipped; an empty array otherwise.
+ *   Set on failure too, to what was skipped before the error, so that a
+ *   caller can show the warnings along with the error.
  * @error: %HULL_ERROR_XML_SYNTAX (not well-formed), %HULL_ERROR_XML_INVALID
  *   (wrong or inconsistent values), %HULL_ERROR_NOT_SUPPORTED (an element,
  *   attribute or value Hull does not support), %HULL_ERROR_LIMIT_EXCEEDED (too
@@ -216,9 +222,13 @@ HullDomainDef *hull_domain_def_parse (const char *xml, gssize length, HullDomain
 
 /**
  * hull_domain_def_parse_file:
- * @path: a file
+ * @path: a file (any kind that can be read: a regular file, a FIFO, a
+ *   character device, /dev/fd/N)
  * @flags, @warnings, @error: as for hull_domain_def_parse(); a file that
- *   cannot be read gives %HULL_ERROR_IO
+ *   does not exist gives %HULL_ERROR_NOT_FOUND, one that cannot be read
+ *   %HULL_ERROR_IO, one with more than %HULL_DOMAIN_XML_MAX_SIZE bytes
+ *   %HULL_ERROR_LIMIT_EXCEEDED (see hull_domain_def_read_fd()); every
+ *   message names @path
  *
  * Returns: (transfer full): the definition, or %NULL with @error set.
  */
@@ -226,12 +236,31 @@ HullDomainDef *hull_domain_def_parse_file (const char *path, HullDomainParseFlag
                                            GPtrArray **warnings, GError **error);
 
 /**
+ * hull_domain_def_read_fd:
+ * @fd: a file descriptor open for reading; not closed
+ * @name: what @fd is, for messages: a file name, "<stdin>"
+ * @length: (out): the number of bytes read
+ * @error: %HULL_ERROR_LIMIT_EXCEEDED when @fd holds more than
+ *   %HULL_DOMAIN_XML_MAX_SIZE bytes (found by reading one byte more, never
+ *   further, so an endless source such as /dev/zero or a pipe fails
+ *   quickly), %HULL_ERROR_IO when reading fails (a directory, say); the
+ *   message names @name
+ *
+ * Reads a domain XML document from @fd to its end. Blocks while @fd does.
+ *
+ * Returns: (transfer full): the bytes read plus a terminating nul, or %NULL
+ *   with @error set.
+ */
+char *hull_domain_def_read_fd (int fd, const char *name, gsize *length, GError **error);
+
+/**
  * hull_domain_def_post_parse:
  * @def: a definition straight from the parser
  * @error: %HULL_ERROR_XML_INVALID when a default cannot be chosen
  *
  * Fills in defaults: UUID, current memory, topology, serial ports behind
- * consoles and serial target ports. Idempotent.
+ * consoles and serial target ports; rounds memory and current memory up to
+ * a multiple of 4 KiB. Idempotent.
  */
 gboolean hull_domain_def_post_parse (HullDomainDef *def, GError **error);
 

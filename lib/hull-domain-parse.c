@@ -26,6 +26,9 @@ typedef struct
 
 typedef gboolean (*ElementParser) (ParseCtx *ctx, xmlNode *node, GError **error);
 
+/* A parser for the children of one element; @data is that element's state. */
+typedef gboolean (*ChildParser) (ParseCtx *ctx, xmlNode *child, gpointer data, GError **error);
+
 /* ------------------------------------------------------------------ */
 /* Node helpers */
 
@@ -183,9 +186,9 @@ next_element (xmlNode *parent, xmlNode **node, GError **error)
   return TRUE;
 }
 
-/* Calls @parse on each element child of @parent. */
+/* Calls @parse on each element child of @parent, passing @data. */
 static gboolean
-for_each_child (ParseCtx *ctx, xmlNode *parent, ElementParser parse, GError **error)
+for_each_child (ParseCtx *ctx, xmlNode *parent, ChildParser parse, gpointer data, GError **error)
 {
   for (xmlNode *child = parent->children;; child = child->next)
     {
@@ -193,9 +196,53 @@ for_each_child (ParseCtx *ctx, xmlNode *parent, ElementParser parse, GError **er
         return FALSE;
       if (child == NULL)
         return TRUE;
-      if (!parse (ctx, child, error))
+      if (!parse (ctx, child, data, error))
         return FALSE;
     }
+}
+
+/* An element that holds only attributes (@allowed): a child element is
+ * unsupported() (an error, or a warning when lenient), text is an error;
+ * comments, processing instructions and white space are fine. */
+static gboolean
+check_leaf (ParseCtx *ctx, xmlNode *node, const char *const *allowed, GError **error)
+{
+  if (!check_attributes (ctx, node, allowed, error))
+    return FALSE;
+  for (xmlNode *child = node->children; child != NULL; child = child->next)
+    {
+      switch (child->type)
+        {
+          case XML_ELEMENT_NODE:
+            if (!unsupported (ctx, child, NULL, error))
+              return FALSE;
+            break;
+          case XML_TEXT_NODE:
+          case XML_CDATA_SECTION_NODE:
+            if (!is_blank (child->content))
+              {
+                set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                                _ ("unexpected text; this element holds only attributes"));
+                return FALSE;
+              }
+            break;
+          default:
+            break;
+        }
+    }
+  return TRUE;
+}
+
+/* hull_domain_check_path() with the element and line added. */
+static gboolean
+check_path (xmlNode *node, const char *path, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (hull_domain_check_path (path, &local))
+    return TRUE;
+  set_node_error (error, node, local->code, "%s", local->message);
+  return FALSE;
 }
 
 /* The text of an element that holds only text. */
@@ -336,6 +383,26 @@ parse_name (ParseCtx *ctx, xmlNode *node, GError **error)
   return get_text (node, &ctx->def->name, error);
 }
 
+/* The RFC 4122 text form in lower case, from that form in either case or
+ * from its 32 hexadecimal digits without dashes (libvirt accepts both);
+ * NULL for anything else. */
+static char *
+canonical_uuid (const char *text)
+{
+  g_autofree char *dashed = NULL;
+
+  if (g_uuid_string_is_valid (text))
+    return g_ascii_strdown (text, -1);
+  if (strlen (text) != 32)
+    return NULL;
+  for (const char *p = text; *p != '\0'; p++)
+    if (!g_ascii_isxdigit (*p))
+      return NULL;
+  dashed = g_strdup_printf ("%.8s-%.4s-%.4s-%.4s-%.12s", text, text + 8, text + 12, text + 16,
+                            text + 20);
+  return g_ascii_strdown (dashed, -1);
+}
+
 static gboolean
 parse_uuid (ParseCtx *ctx, xmlNode *node, GError **error)
 {
@@ -343,29 +410,24 @@ parse_uuid (ParseCtx *ctx, xmlNode *node, GError **error)
 
   if (!check_attributes (ctx, node, NO_ATTRS, error) || !get_trimmed_text (node, &text, error))
     return FALSE;
-  if (!g_uuid_string_is_valid (text))
+  ctx->def->uuid = canonical_uuid (text);
+  if (ctx->def->uuid == NULL)
     {
       set_node_error (error, node, HULL_ERROR_XML_INVALID,
                       _ ("'%s' is not a UUID (expected the form "
-                         "4dea22b3-1d52-d8f3-2516-782e98ab3fa0)"),
+                         "4dea22b3-1d52-d8f3-2516-782e98ab3fa0, or its 32 hexadecimal digits "
+                         "without dashes)"),
                       text);
       return FALSE;
     }
-  ctx->def->uuid = g_ascii_strdown (text, -1);
   return TRUE;
 }
 
+/* Validation checks that it is one line; it has the line number. */
 static gboolean
 parse_title (ParseCtx *ctx, xmlNode *node, GError **error)
 {
-  if (!check_attributes (ctx, node, NO_ATTRS, error) || !get_text (node, &ctx->def->title, error))
-    return FALSE;
-  if (strpbrk (ctx->def->title, "\r\n") != NULL)
-    {
-      set_node_error (error, node, HULL_ERROR_XML_INVALID, _ ("a title must be a single line"));
-      return FALSE;
-    }
-  return TRUE;
+  return check_attributes (ctx, node, NO_ATTRS, error) && get_text (node, &ctx->def->title, error);
 }
 
 static gboolean
@@ -392,7 +454,11 @@ parse_size (ParseCtx *ctx, xmlNode *node, guint64 *bytes, GError **error)
     return FALSE;
   if (!hull_units_scale (value, unit, 1024, bytes, &local))
     {
-      set_node_error (error, node, local->code, "%s", local->message);
+      /* An unknown unit is a wrong value in the definition. */
+      set_node_error (error, node,
+                      local->code == HULL_ERROR_LIMIT_EXCEEDED ? HULL_ERROR_LIMIT_EXCEEDED
+                                                               : HULL_ERROR_XML_INVALID,
+                      "%s", local->message);
       return FALSE;
     }
   return TRUE;
@@ -440,24 +506,34 @@ parse_topology (ParseCtx *ctx, xmlNode *node, GError **error)
   HullDomainDef *def = ctx->def;
   static const char *const names[] = { "sockets", "dies", "cores", "threads" };
   guint *fields[] = { &def->sockets, &def->dies, &def->cores, &def->threads };
+  gboolean present;
+  guint clusters = 1;
 
   if (!check_once (node, &def->lines.topology, error)
-      || !check_attributes (ctx, node, ATTRS ("sockets", "dies", "cores", "threads"), error))
+      || !check_leaf (ctx, node, ATTRS ("sockets", "dies", "clusters", "cores", "threads"), error))
     return FALSE;
   def->topology_set = TRUE;
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
-      gboolean present;
-
       *fields[i] = 1;
       if (!parse_uint_attr (node, names[i], G_MAXUINT, &present, fields[i], error))
         return FALSE;
+    }
+  /* Newer libvirt writes clusters='1'; Hull's topology has no clusters. */
+  if (!parse_uint_attr (node, "clusters", G_MAXUINT, &present, &clusters, error))
+    return FALSE;
+  if (clusters != 1)
+    {
+      set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
+                      _ ("clusters='%u': topologies with clusters other than 1 are not supported"),
+                      clusters);
+      return FALSE;
     }
   return TRUE;
 }
 
 static gboolean
-parse_cpu_child (ParseCtx *ctx, xmlNode *node, GError **error)
+parse_cpu_child (ParseCtx *ctx, xmlNode *node, gpointer data, GError **error)
 {
   if (node_is (node, FALSE, "topology"))
     return parse_topology (ctx, node, error);
@@ -469,7 +545,7 @@ parse_cpu (ParseCtx *ctx, xmlNode *node, GError **error)
 {
   if (!check_attributes (ctx, node, NO_ATTRS, error))
     return FALSE;
-  return for_each_child (ctx, node, parse_cpu_child, error);
+  return for_each_child (ctx, node, parse_cpu_child, NULL, error);
 }
 
 /* ------------------------------------------------------------------ */
@@ -508,50 +584,38 @@ parse_os_type (ParseCtx *ctx, xmlNode *node, GError **error)
 static gboolean
 parse_path_text (ParseCtx *ctx, xmlNode *node, char **path, GError **error)
 {
-  if (!check_attributes (ctx, node, NO_ATTRS, error) || !get_trimmed_text (node, path, error))
-    return FALSE;
-  if (!g_path_is_absolute (*path))
-    {
-      set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                      _ ("path '%s' is not absolute; write the full path from '/'"), *path);
-      return FALSE;
-    }
-  return TRUE;
+  return check_attributes (ctx, node, NO_ATTRS, error) && get_trimmed_text (node, path, error)
+         && check_path (node, *path, error);
+}
+
+static gboolean
+parse_os_child (ParseCtx *ctx, xmlNode *child, gpointer data, GError **error)
+{
+  HullDomainDef *def = ctx->def;
+  OsLines *seen = data;
+
+  if (node_is (child, FALSE, "type"))
+    return check_once (child, &seen->type, error) && parse_os_type (ctx, child, error);
+  if (node_is (child, FALSE, "kernel"))
+    return check_once (child, &seen->kernel, error)
+           && parse_path_text (ctx, child, &def->kernel, error);
+  if (node_is (child, FALSE, "initrd"))
+    return check_once (child, &seen->initrd, error)
+           && parse_path_text (ctx, child, &def->initrd, error);
+  if (node_is (child, FALSE, "cmdline"))
+    return check_once (child, &seen->cmdline, error)
+           && check_attributes (ctx, child, NO_ATTRS, error)
+           && get_text (child, &def->cmdline, error);
+  return unsupported (ctx, child, NULL, error);
 }
 
 static gboolean
 parse_os (ParseCtx *ctx, xmlNode *node, GError **error)
 {
-  HullDomainDef *def = ctx->def;
   OsLines seen = { 0 };
 
-  if (!check_attributes (ctx, node, NO_ATTRS, error))
-    return FALSE;
-  for (xmlNode *child = node->children;; child = child->next)
-    {
-      gboolean ok;
-
-      if (!next_element (node, &child, error))
-        return FALSE;
-      if (child == NULL)
-        return TRUE;
-      if (node_is (child, FALSE, "type"))
-        ok = check_once (child, &seen.type, error) && parse_os_type (ctx, child, error);
-      else if (node_is (child, FALSE, "kernel"))
-        ok = check_once (child, &seen.kernel, error)
-             && parse_path_text (ctx, child, &def->kernel, error);
-      else if (node_is (child, FALSE, "initrd"))
-        ok = check_once (child, &seen.initrd, error)
-             && parse_path_text (ctx, child, &def->initrd, error);
-      else if (node_is (child, FALSE, "cmdline"))
-        ok = check_once (child, &seen.cmdline, error)
-             && check_attributes (ctx, child, NO_ATTRS, error)
-             && get_text (child, &def->cmdline, error);
-      else
-        ok = unsupported (ctx, child, NULL, error);
-      if (!ok)
-        return FALSE;
-    }
+  return check_attributes (ctx, node, NO_ATTRS, error)
+         && for_each_child (ctx, node, parse_os_child, &seen, error);
 }
 
 static gboolean
@@ -594,63 +658,77 @@ parse_on_crash (ParseCtx *ctx, xmlNode *node, GError **error)
 /* ------------------------------------------------------------------ */
 /* <devices> */
 
-static gboolean
-parse_disk_child (ParseCtx *ctx, HullDiskDef *disk, xmlNode *child, guint *seen, GError **error)
+/* What <disk> has seen of its children. */
+typedef struct
 {
-  if (node_is (child, FALSE, "driver"))
-    {
-      g_autofree char *format = NULL;
+  HullDiskDef *disk;
+  guint driver, source, target, readonly;
+} DiskState;
 
-      if (!check_once (child, &seen[0], error)
-          || !check_attributes (ctx, child, ATTRS ("name", "type"), error))
-        return FALSE;
-      disk->driver_name = get_attr (child, "name");
-      format = get_attr (child, "type");
-      if (format != NULL && strcmp (format, "raw") != 0)
-        {
-          set_node_error (error, child, HULL_ERROR_NOT_SUPPORTED,
-                          _ ("image format '%s' is not supported; Hull reads raw images"), format);
-          return FALSE;
-        }
-      return TRUE;
+static gboolean
+parse_disk_driver (ParseCtx *ctx, HullDiskDef *disk, xmlNode *node, GError **error)
+{
+  g_autofree char *format = NULL;
+
+  if (!check_leaf (ctx, node, ATTRS ("name", "type"), error))
+    return FALSE;
+  disk->driver_name = get_attr (node, "name");
+  if (disk->driver_name != NULL && disk->driver_name[0] == '\0')
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                      _ ("the driver name is empty; leave out 'name' instead"));
+      return FALSE;
     }
+  format = get_attr (node, "type");
+  if (format != NULL && strcmp (format, "raw") != 0)
+    {
+      set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
+                      _ ("image format '%s' is not supported; Hull reads raw images"), format);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_disk_target (ParseCtx *ctx, HullDiskDef *disk, xmlNode *node, GError **error)
+{
+  g_autofree char *bus = NULL;
+
+  if (!check_leaf (ctx, node, ATTRS ("dev", "bus"), error)
+      || !require_attr (node, "dev", &disk->target_dev, error))
+    return FALSE;
+  bus = get_attr (node, "bus");
+  if (bus != NULL && strcmp (bus, "virtio") != 0)
+    {
+      set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
+                      _ ("disk bus '%s' is not supported; Hull's disks are on 'virtio'"), bus);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_disk_child (ParseCtx *ctx, xmlNode *child, gpointer data, GError **error)
+{
+  DiskState *state = data;
+  HullDiskDef *disk = state->disk;
+
+  if (node_is (child, FALSE, "driver"))
+    return check_once (child, &state->driver, error) && parse_disk_driver (ctx, disk, child, error);
   if (node_is (child, FALSE, "source"))
     {
       const char *attr = disk->type == HULL_DISK_FILE ? "file" : "dev";
 
-      if (!check_once (child, &seen[1], error)
-          || !check_attributes (ctx, child, ATTRS (attr), error)
-          || !require_attr (child, attr, &disk->source, error))
-        return FALSE;
-      if (!g_path_is_absolute (disk->source))
-        {
-          set_node_error (error, child, HULL_ERROR_XML_INVALID,
-                          _ ("path '%s' is not absolute; write the full path from '/'"),
-                          disk->source);
-          return FALSE;
-        }
-      return TRUE;
+      return check_once (child, &state->source, error)
+             && check_leaf (ctx, child, ATTRS (attr), error)
+             && require_attr (child, attr, &disk->source, error)
+             && check_path (child, disk->source, error);
     }
   if (node_is (child, FALSE, "target"))
-    {
-      g_autofree char *bus = NULL;
-
-      if (!check_once (child, &seen[2], error)
-          || !check_attributes (ctx, child, ATTRS ("dev", "bus"), error)
-          || !require_attr (child, "dev", &disk->target_dev, error))
-        return FALSE;
-      bus = get_attr (child, "bus");
-      if (bus != NULL && strcmp (bus, "virtio") != 0)
-        {
-          set_node_error (error, child, HULL_ERROR_NOT_SUPPORTED,
-                          _ ("disk bus '%s' is not supported; Hull's disks are on 'virtio'"), bus);
-          return FALSE;
-        }
-      return TRUE;
-    }
+    return check_once (child, &state->target, error) && parse_disk_target (ctx, disk, child, error);
   if (node_is (child, FALSE, "readonly"))
     {
-      if (!check_once (child, &seen[3], error) || !check_attributes (ctx, child, NO_ATTRS, error))
+      if (!check_once (child, &state->readonly, error) || !check_leaf (ctx, child, NO_ATTRS, error))
         return FALSE;
       disk->readonly = TRUE;
       return TRUE;
@@ -664,7 +742,7 @@ parse_disk (ParseCtx *ctx, xmlNode *node, GError **error)
   g_autoptr (HullDiskDef) disk = hull_disk_def_new ();
   g_autofree char *type = NULL;
   g_autofree char *device = NULL;
-  guint seen[4] = { 0 };
+  DiskState state = { .disk = disk };
 
   disk->line = node_line (node);
   if (!check_attributes (ctx, node, ATTRS ("type", "device"), error)
@@ -683,15 +761,8 @@ parse_disk (ParseCtx *ctx, xmlNode *node, GError **error)
                       _ ("disk device '%s' is not supported (use 'disk')"), device);
       return FALSE;
     }
-  for (xmlNode *child = node->children;; child = child->next)
-    {
-      if (!next_element (node, &child, error))
-        return FALSE;
-      if (child == NULL)
-        break;
-      if (!parse_disk_child (ctx, disk, child, seen, error))
-        return FALSE;
-    }
+  if (!for_each_child (ctx, node, parse_disk_child, &state, error))
+    return FALSE;
   if (disk->source == NULL)
     {
       set_node_error (error, node, HULL_ERROR_XML_INVALID, _ ("<source> is missing"));
@@ -706,6 +777,14 @@ parse_disk (ParseCtx *ctx, xmlNode *node, GError **error)
   return TRUE;
 }
 
+/* What <serial> or <console> has seen of its children. */
+typedef struct
+{
+  HullChardevDef *chardev;
+  gboolean console;
+  guint source, target;
+} ChardevState;
+
 static gboolean
 parse_chardev_source (ParseCtx *ctx, HullChardevDef *chardev, xmlNode *node, GError **error)
 {
@@ -714,11 +793,11 @@ parse_chardev_source (ParseCtx *ctx, HullChardevDef *chardev, xmlNode *node, GEr
   switch (chardev->type)
     {
       case HULL_CHARDEV_FILE:
-        if (!check_attributes (ctx, node, ATTRS ("path"), error))
+        if (!check_leaf (ctx, node, ATTRS ("path"), error))
           return FALSE;
         break;
       case HULL_CHARDEV_UNIX:
-        if (!check_attributes (ctx, node, ATTRS ("path", "mode"), error))
+        if (!check_leaf (ctx, node, ATTRS ("path", "mode"), error))
           return FALSE;
         mode = get_attr (node, "mode");
         if (mode != NULL && !hull_unix_mode_from_string (mode, &chardev->mode))
@@ -736,37 +815,88 @@ parse_chardev_source (ParseCtx *ctx, HullChardevDef *chardev, xmlNode *node, GEr
                         hull_chardev_type_to_string (chardev->type));
         return FALSE;
     }
-  if (!require_attr (node, "path", &chardev->path, error))
+  return require_attr (node, "path", &chardev->path, error)
+         && check_path (node, chardev->path, error);
+}
+
+/* <model name='isa-serial'/> in a serial port's <target>, as virsh dumpxml
+ * writes it: the only model Hull has, so the formatter leaves it out. */
+static gboolean
+parse_serial_model (ParseCtx *ctx, xmlNode *node, gpointer data, GError **error)
+{
+  guint *seen = data;
+  g_autofree char *name = NULL;
+
+  if (!node_is (node, FALSE, "model"))
+    return unsupported (ctx, node, NULL, error);
+  if (!check_once (node, seen, error) || !check_leaf (ctx, node, ATTRS ("name"), error)
+      || !require_attr (node, "name", &name, error))
     return FALSE;
-  if (!g_path_is_absolute (chardev->path))
+  if (strcmp (name, "isa-serial") != 0)
     {
-      set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                      _ ("path '%s' is not absolute; write the full path from '/'"), chardev->path);
+      set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
+                      _ ("serial port model '%s' is not supported; Hull's serial ports are "
+                         "'isa-serial'"),
+                      name);
       return FALSE;
     }
   return TRUE;
 }
 
+/* A serial port's target: type='isa-serial' (the default, left out by the
+ * formatter), a port and an optional <model>. */
 static gboolean
-parse_chardev_target (ParseCtx *ctx, HullChardevDef *chardev, xmlNode *node, gboolean console,
-                      GError **error)
+parse_serial_target (ParseCtx *ctx, HullChardevDef *chardev, xmlNode *node, GError **error)
 {
-  if (!check_attributes (ctx, node, console ? ATTRS ("type", "port") : ATTRS ("port"), error))
-    return FALSE;
-  if (console)
-    {
-      g_autofree char *type = get_attr (node, "type");
+  g_autofree char *type = NULL;
+  guint seen_model = 0;
 
-      if (type != NULL && strcmp (type, "serial") != 0)
-        {
-          set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
-                          _ ("console type '%s' is not supported; Hull's console is a serial "
-                             "port"),
-                          type);
-          return FALSE;
-        }
+  if (!check_attributes (ctx, node, ATTRS ("type", "port"), error))
+    return FALSE;
+  type = get_attr (node, "type");
+  if (type != NULL && strcmp (type, "isa-serial") != 0)
+    {
+      set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
+                      _ ("serial target type '%s' is not supported; Hull's serial ports are "
+                         "'isa-serial'"),
+                      type);
+      return FALSE;
+    }
+  return parse_uint_attr (node, "port", G_MAXUINT, &chardev->port_set, &chardev->port, error)
+         && for_each_child (ctx, node, parse_serial_model, &seen_model, error);
+}
+
+static gboolean
+parse_console_target (ParseCtx *ctx, HullChardevDef *chardev, xmlNode *node, GError **error)
+{
+  g_autofree char *type = NULL;
+
+  if (!check_leaf (ctx, node, ATTRS ("type", "port"), error))
+    return FALSE;
+  type = get_attr (node, "type");
+  if (type != NULL && strcmp (type, "serial") != 0)
+    {
+      set_node_error (error, node, HULL_ERROR_NOT_SUPPORTED,
+                      _ ("console type '%s' is not supported; Hull's console is a serial port"),
+                      type);
+      return FALSE;
     }
   return parse_uint_attr (node, "port", G_MAXUINT, &chardev->port_set, &chardev->port, error);
+}
+
+static gboolean
+parse_chardev_child (ParseCtx *ctx, xmlNode *child, gpointer data, GError **error)
+{
+  ChardevState *state = data;
+
+  if (node_is (child, FALSE, "source"))
+    return check_once (child, &state->source, error)
+           && parse_chardev_source (ctx, state->chardev, child, error);
+  if (node_is (child, FALSE, "target"))
+    return check_once (child, &state->target, error)
+           && (state->console ? parse_console_target (ctx, state->chardev, child, error)
+                              : parse_serial_target (ctx, state->chardev, child, error));
+  return unsupported (ctx, child, NULL, error);
 }
 
 static gboolean
@@ -774,7 +904,7 @@ parse_chardev (ParseCtx *ctx, xmlNode *node, gboolean console, GError **error)
 {
   g_autoptr (HullChardevDef) chardev = hull_chardev_def_new (HULL_CHARDEV_PTY);
   g_autofree char *type = NULL;
-  guint seen_source = 0, seen_target = 0;
+  ChardevState state = { .chardev = chardev, .console = console };
 
   chardev->line = node_line (node);
   if (!check_attributes (ctx, node, ATTRS ("type"), error)
@@ -788,25 +918,8 @@ parse_chardev (ParseCtx *ctx, xmlNode *node, gboolean console, GError **error)
                       type);
       return FALSE;
     }
-  for (xmlNode *child = node->children;; child = child->next)
-    {
-      gboolean ok;
-
-      if (!next_element (node, &child, error))
-        return FALSE;
-      if (child == NULL)
-        break;
-      if (node_is (child, FALSE, "source"))
-        ok = check_once (child, &seen_source, error)
-             && parse_chardev_source (ctx, chardev, child, error);
-      else if (node_is (child, FALSE, "target"))
-        ok = check_once (child, &seen_target, error)
-             && parse_chardev_target (ctx, chardev, child, console, error);
-      else
-        ok = unsupported (ctx, child, NULL, error);
-      if (!ok)
-        return FALSE;
-    }
+  if (!for_each_child (ctx, node, parse_chardev_child, &state, error))
+    return FALSE;
   if ((chardev->type == HULL_CHARDEV_FILE || chardev->type == HULL_CHARDEV_UNIX)
       && chardev->path == NULL)
     {
@@ -824,7 +937,7 @@ parse_chardev (ParseCtx *ctx, xmlNode *node, gboolean console, GError **error)
 }
 
 static gboolean
-parse_device (ParseCtx *ctx, xmlNode *node, GError **error)
+parse_device (ParseCtx *ctx, xmlNode *node, gpointer data, GError **error)
 {
   if (node_is (node, FALSE, "disk"))
     return parse_disk (ctx, node, error);
@@ -840,7 +953,7 @@ parse_devices (ParseCtx *ctx, xmlNode *node, GError **error)
 {
   if (!check_attributes (ctx, node, NO_ATTRS, error))
     return FALSE;
-  return for_each_child (ctx, node, parse_device, error);
+  return for_each_child (ctx, node, parse_device, NULL, error);
 }
 
 /* ------------------------------------------------------------------ */
@@ -851,7 +964,7 @@ parse_hull_apic (ParseCtx *ctx, xmlNode *node, GError **error)
 {
   g_autofree char *x2apic = NULL;
 
-  if (!check_attributes (ctx, node, ATTRS ("x2apic", "user-mode"), error))
+  if (!check_leaf (ctx, node, ATTRS ("x2apic", "user-mode"), error))
     return FALSE;
   x2apic = get_attr (node, "x2apic");
   if (x2apic != NULL && !hull_x2apic_request_from_string (x2apic, &ctx->def->x2apic))
@@ -868,8 +981,7 @@ parse_hull_isolation (ParseCtx *ctx, xmlNode *node, GError **error)
 {
   g_autofree char *type = NULL;
 
-  if (!check_attributes (ctx, node, ATTRS ("type"), error)
-      || !require_attr (node, "type", &type, error))
+  if (!check_leaf (ctx, node, ATTRS ("type"), error) || !require_attr (node, "type", &type, error))
     return FALSE;
   if (!hull_isolation_type_from_string (type, &ctx->def->isolation))
     {
@@ -885,7 +997,7 @@ parse_hull_hyperv (ParseCtx *ctx, xmlNode *node, GError **error)
 {
   g_autofree char *state = NULL;
 
-  if (!check_attributes (ctx, node, ATTRS ("state"), error)
+  if (!check_leaf (ctx, node, ATTRS ("state"), error)
       || !require_attr (node, "state", &state, error))
     return FALSE;
   return parse_yes_no (node, "state", "on", "off", &ctx->def->hyperv, error);
@@ -897,7 +1009,7 @@ parse_range (ParseCtx *ctx, xmlNode *node, HullMemoryRange *range, GError **erro
 {
   guint64 start, size;
 
-  if (!check_attributes (ctx, node, ATTRS ("start", "size"), error)
+  if (!check_leaf (ctx, node, ATTRS ("start", "size"), error)
       || !parse_number_attr (node, "start", TRUE, G_MAXUINT64, NULL, &start, error)
       || !parse_number_attr (node, "size", TRUE, G_MAXUINT64, NULL, &size, error))
     return FALSE;
@@ -913,7 +1025,7 @@ parse_range (ParseCtx *ctx, xmlNode *node, HullMemoryRange *range, GError **erro
 }
 
 static gboolean
-parse_hull_mmio_gap (ParseCtx *ctx, xmlNode *node, GError **error)
+parse_hull_mmio_gap (ParseCtx *ctx, xmlNode *node, gpointer data, GError **error)
 {
   HullMemoryRange range;
 
@@ -931,7 +1043,7 @@ parse_hull_memory_layout (ParseCtx *ctx, xmlNode *node, GError **error)
   if (!check_attributes (ctx, node, NO_ATTRS, error))
     return FALSE;
   ctx->def->mmio_gaps = g_array_new (FALSE, TRUE, sizeof (HullMemoryRange));
-  return for_each_child (ctx, node, parse_hull_mmio_gap, error);
+  return for_each_child (ctx, node, parse_hull_mmio_gap, NULL, error);
 }
 
 static gboolean
@@ -941,15 +1053,103 @@ parse_hull_vtl2 (ParseCtx *ctx, xmlNode *node, GError **error)
   return parse_range (ctx, node, &ctx->def->vtl2, error);
 }
 
+/* The access size, then the value written or the value expected, of an
+ * I/O port or MMIO step. */
 static gboolean
-parse_step (ParseCtx *ctx, HullTestVpProgram *vp, xmlNode *node, GError **error)
+parse_step_access (xmlNode *node, HullTestStep *step, gboolean port, gboolean writes,
+                   GError **error)
 {
-  HullTestStep step = { 0 };
-  guint64 size = 0;
-  gboolean has_size = FALSE;
-  gboolean ok = TRUE;
+  gboolean has_size;
+  guint64 size;
+  guint64 max;
 
-  step.line = node_line (node);
+  if (!parse_number_attr (node, "size", FALSE, 8, &has_size, &size, error))
+    return FALSE;
+  if (has_size)
+    {
+      if (size != 1 && size != 2 && size != 4 && (port || size != 8))
+        {
+          set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                          port ? _ ("size %llu is not 1, 2 or 4")
+                               : _ ("size %llu is not 1, 2, 4 or 8"),
+                          (unsigned long long)size);
+          return FALSE;
+        }
+      step->size = (guint8)size;
+    }
+  max = step->size == 8 ? G_MAXUINT64 : (G_GUINT64_CONSTANT (1) << (8 * step->size)) - 1;
+  if (writes)
+    return parse_number_attr (node, "value", TRUE, max, NULL, &step->value, error);
+  return parse_number_attr (node, "expect", FALSE, max, &step->has_expect, &step->value, error);
+}
+
+/* <hull:out port value size/>, <hull:in port expect size/> */
+static gboolean
+parse_step_port (ParseCtx *ctx, xmlNode *node, HullTestStep *step, GError **error)
+{
+  gboolean out = step->kind == HULL_TEST_STEP_OUT;
+
+  step->size = 1;
+  return check_leaf (ctx, node,
+                     out ? ATTRS ("port", "value", "size") : ATTRS ("port", "expect", "size"),
+                     error)
+         && parse_number_attr (node, "port", TRUE, G_MAXUINT16, NULL, &step->address, error)
+         && parse_step_access (node, step, TRUE, out, error);
+}
+
+/* <hull:mmio-write addr value size/>, <hull:mmio-read addr expect size/> */
+static gboolean
+parse_step_mmio (ParseCtx *ctx, xmlNode *node, HullTestStep *step, GError **error)
+{
+  gboolean write = step->kind == HULL_TEST_STEP_MMIO_WRITE;
+
+  step->size = 4;
+  return check_leaf (ctx, node,
+                     write ? ATTRS ("addr", "value", "size") : ATTRS ("addr", "expect", "size"),
+                     error)
+         && parse_number_attr (node, "addr", TRUE, G_MAXUINT64, NULL, &step->address, error)
+         && parse_step_access (node, step, FALSE, write, error);
+}
+
+/* <hull:spin usec/>, <hull:jump step/>: one 32-bit number. */
+static gboolean
+parse_step_number (ParseCtx *ctx, xmlNode *node, const char *name, HullTestStep *step,
+                   GError **error)
+{
+  return check_leaf (ctx, node, ATTRS (name), error)
+         && parse_number_attr (node, name, TRUE, G_MAXUINT32, NULL, &step->value, error);
+}
+
+/* <hull:halt reason/> */
+static gboolean
+parse_step_halt (ParseCtx *ctx, xmlNode *node, HullTestStep *step, GError **error)
+{
+  g_autofree char *reason = NULL;
+  HullTestHaltReason r;
+
+  if (!check_leaf (ctx, node, ATTRS ("reason"), error)
+      || !require_attr (node, "reason", &reason, error))
+    return FALSE;
+  if (!hull_test_halt_reason_from_string (reason, &r))
+    {
+      set_node_error (error, node, HULL_ERROR_XML_INVALID,
+                      _ ("halt reason '%s' is not one of poweroff, reset, hibernate, "
+                         "triple-fault"),
+                      reason);
+      return FALSE;
+    }
+  step->value = r;
+  return TRUE;
+}
+
+/* One step of a <hull:vp> program. */
+static gboolean
+parse_step (ParseCtx *ctx, xmlNode *node, gpointer data, GError **error)
+{
+  HullTestVpProgram *vp = data;
+  HullTestStep step = { .line = node_line (node) };
+  gboolean ok;
+
   if (!node_is_hull (node)
       || !hull_test_step_kind_from_string ((const char *)node->name, &step.kind))
     return unsupported (ctx, node, NULL, error);
@@ -958,83 +1158,26 @@ parse_step (ParseCtx *ctx, HullTestVpProgram *vp, xmlNode *node, GError **error)
     {
       case HULL_TEST_STEP_OUT:
       case HULL_TEST_STEP_IN:
-        step.size = 1;
-        ok = check_attributes (ctx, node,
-                               step.kind == HULL_TEST_STEP_OUT ? ATTRS ("port", "value", "size")
-                                                               : ATTRS ("port", "expect", "size"),
-                               error)
-             && parse_number_attr (node, "port", TRUE, G_MAXUINT16, NULL, &step.address, error);
+        ok = parse_step_port (ctx, node, &step, error);
         break;
       case HULL_TEST_STEP_MMIO_WRITE:
       case HULL_TEST_STEP_MMIO_READ:
-        step.size = 4;
-        ok = check_attributes (ctx, node,
-                               step.kind == HULL_TEST_STEP_MMIO_WRITE
-                                   ? ATTRS ("addr", "value", "size")
-                                   : ATTRS ("addr", "expect", "size"),
-                               error)
-             && parse_number_attr (node, "addr", TRUE, G_MAXUINT64, NULL, &step.address, error);
+        ok = parse_step_mmio (ctx, node, &step, error);
         break;
       case HULL_TEST_STEP_SPIN:
-        ok = check_attributes (ctx, node, ATTRS ("usec"), error)
-             && parse_number_attr (node, "usec", TRUE, G_MAXUINT32, NULL, &step.value, error);
+        ok = parse_step_number (ctx, node, "usec", &step, error);
         break;
       case HULL_TEST_STEP_JUMP:
-        ok = check_attributes (ctx, node, ATTRS ("step"), error)
-             && parse_number_attr (node, "step", TRUE, G_MAXUINT32, NULL, &step.value, error);
+        ok = parse_step_number (ctx, node, "step", &step, error);
         break;
       case HULL_TEST_STEP_HALT:
-        {
-          g_autofree char *reason = NULL;
-          HullTestHaltReason r = HULL_TEST_HALT_POWEROFF;
-
-          ok = check_attributes (ctx, node, ATTRS ("reason"), error)
-               && require_attr (node, "reason", &reason, error);
-          if (ok && !hull_test_halt_reason_from_string (reason, &r))
-            {
-              set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                              _ ("halt reason '%s' is not one of poweroff, reset, hibernate, "
-                                 "triple-fault"),
-                              reason);
-              return FALSE;
-            }
-          step.value = ok ? r : 0;
-        }
+        ok = parse_step_halt (ctx, node, &step, error);
         break;
       default:
         g_assert_not_reached ();
     }
   if (!ok)
     return FALSE;
-
-  if (step.size != 0)
-    {
-      gboolean is_port = step.kind == HULL_TEST_STEP_OUT || step.kind == HULL_TEST_STEP_IN;
-      gboolean writes = step.kind == HULL_TEST_STEP_OUT || step.kind == HULL_TEST_STEP_MMIO_WRITE;
-      guint64 max;
-
-      if (!parse_number_attr (node, "size", FALSE, 8, &has_size, &size, error))
-        return FALSE;
-      if (has_size)
-        {
-          if (size != 1 && size != 2 && size != 4 && (is_port || size != 8))
-            {
-              set_node_error (error, node, HULL_ERROR_XML_INVALID,
-                              is_port ? _ ("size %llu is not 1, 2 or 4")
-                                      : _ ("size %llu is not 1, 2, 4 or 8"),
-                              (unsigned long long)size);
-              return FALSE;
-            }
-          step.size = (guint8)size;
-        }
-      max = step.size == 8 ? G_MAXUINT64 : (G_GUINT64_CONSTANT (1) << (8 * step.size)) - 1;
-      if (writes)
-        ok = parse_number_attr (node, "value", TRUE, max, NULL, &step.value, error);
-      else
-        ok = parse_number_attr (node, "expect", FALSE, max, &step.has_expect, &step.value, error);
-      if (!ok)
-        return FALSE;
-    }
   g_array_append_val (vp->steps, step);
   return TRUE;
 }
@@ -1049,15 +1192,7 @@ parse_hull_vp (ParseCtx *ctx, xmlNode *node, GError **error)
       || !parse_number_attr (node, "index", TRUE, G_MAXUINT32, NULL, &index, error))
     return FALSE;
   vp = hull_test_program_add_vp (ctx->def->test_program, (guint)index, node_line (node));
-  for (xmlNode *child = node->children;; child = child->next)
-    {
-      if (!next_element (node, &child, error))
-        return FALSE;
-      if (child == NULL)
-        return TRUE;
-      if (!parse_step (ctx, vp, child, error))
-        return FALSE;
-    }
+  return for_each_child (ctx, node, parse_step, vp, error);
 }
 
 static gboolean
@@ -1068,7 +1203,7 @@ parse_hull_fault (ParseCtx *ctx, xmlNode *node, GError **error)
   guint64 vp = 0;
 
   fault.line = node_line (node);
-  if (!check_attributes (ctx, node, ATTRS ("stage", "vp"), error)
+  if (!check_leaf (ctx, node, ATTRS ("stage", "vp"), error)
       || !require_attr (node, "stage", &stage, error))
     return FALSE;
   if (!hull_test_fault_stage_from_string (stage, &fault.stage))
@@ -1085,7 +1220,7 @@ parse_hull_fault (ParseCtx *ctx, xmlNode *node, GError **error)
 }
 
 static gboolean
-parse_hull_test_program_child (ParseCtx *ctx, xmlNode *node, GError **error)
+parse_hull_test_program_child (ParseCtx *ctx, xmlNode *node, gpointer data, GError **error)
 {
   if (node_is (node, TRUE, "vp"))
     return parse_hull_vp (ctx, node, error);
@@ -1100,7 +1235,7 @@ parse_hull_test_program (ParseCtx *ctx, xmlNode *node, GError **error)
   if (!check_attributes (ctx, node, NO_ATTRS, error))
     return FALSE;
   ctx->def->test_program = hull_test_program_new ();
-  return for_each_child (ctx, node, parse_hull_test_program_child, error);
+  return for_each_child (ctx, node, parse_hull_test_program_child, NULL, error);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1120,7 +1255,7 @@ typedef struct
 static const DomainElement domain_elements[] = {
   { FALSE, "name", parse_name, LINE (name) },
   { FALSE, "uuid", parse_uuid, NO_LINE },
-  { FALSE, "title", parse_title, NO_LINE },
+  { FALSE, "title", parse_title, LINE (title) },
   { FALSE, "description", parse_description, NO_LINE },
   { FALSE, "memory", parse_memory, LINE (memory) },
   { FALSE, "currentMemory", parse_current_memory, LINE (current_memory) },

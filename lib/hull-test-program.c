@@ -45,10 +45,11 @@ hull_test_program_free (HullTestProgram *program)
 HullTestVpProgram *
 hull_test_program_add_vp (HullTestProgram *program, guint vp_index, guint line)
 {
-  HullTestVpProgram *vp = g_new0 (HullTestVpProgram, 1);
+  HullTestVpProgram *vp;
 
   g_return_val_if_fail (program != NULL, NULL);
 
+  vp = g_new0 (HullTestVpProgram, 1);
   vp->vp_index = vp_index;
   vp->line = line;
   vp->steps = g_array_new (FALSE, TRUE, sizeof (HullTestStep));

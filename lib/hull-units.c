@@ -8,6 +8,10 @@
 
 #include <string.h>
 
+/* xgettext knows ngettext() (po/Makevars names only _ and N_); look the
+ * plural up in libhull's domain. */
+#define ngettext(msgid, msgid_plural, n) hull_ngettext (msgid, msgid_plural, n)
+
 /* The power of 1000 or 1024 a unit letter stands for. */
 static int
 unit_exponent (char c)
@@ -48,6 +52,28 @@ unit_multiplier (const char *unit, guint64 *multiplier)
   return TRUE;
 }
 
+/* The name of a unit of @multiplier bytes, or NULL if it has none. */
+static const char *
+unit_name (guint64 multiplier)
+{
+  static const char *const binary[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+  static const char *const decimal[] = { "KB", "MB", "GB", "TB", "PB", "EB" };
+  guint64 b = 1, d = 1;
+
+  if (multiplier == 1)
+    return "b";
+  for (guint i = 0; i < G_N_ELEMENTS (binary); i++)
+    {
+      b *= 1024;
+      d *= 1000;
+      if (multiplier == b)
+        return binary[i];
+      if (multiplier == d)
+        return decimal[i];
+    }
+  return NULL;
+}
+
 gboolean
 hull_units_scale (guint64 value, const char *unit, guint64 default_unit, guint64 *result,
                   GError **error)
@@ -66,9 +92,15 @@ hull_units_scale (guint64 value, const char *unit, guint64 default_unit, guint64
     }
   if (!g_uint64_checked_mul (result, value, multiplier))
     {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_LIMIT_EXCEEDED,
-                   _ ("%llu %s does not fit in 64 bits"), (unsigned long long)value,
-                   unit != NULL && *unit != '\0' ? unit : "KiB");
+      const char *name = unit != NULL && *unit != '\0' ? unit : unit_name (multiplier);
+
+      if (name != NULL)
+        g_set_error (error, HULL_ERROR, HULL_ERROR_LIMIT_EXCEEDED,
+                     _ ("%llu %s does not fit in 64 bits"), (unsigned long long)value, name);
+      else
+        g_set_error (error, HULL_ERROR, HULL_ERROR_LIMIT_EXCEEDED,
+                     _ ("%llu units of %llu bytes do not fit in 64 bits"),
+                     (unsigned long long)value, (unsigned long long)multiplier);
       return FALSE;
     }
   return TRUE;
@@ -79,7 +111,9 @@ hull_units_parse_number (const char *text, guint64 max, guint64 *result, GError 
 {
   guint base = 10;
   const char *digits = text;
-  guint64 value;
+  guint64 value = 0;
+  g_autoptr (GError) local = NULL;
+  gboolean overflow = FALSE;
 
   g_return_val_if_fail (text != NULL, FALSE);
   g_return_val_if_fail (result != NULL, FALSE);
@@ -90,18 +124,25 @@ hull_units_parse_number (const char *text, guint64 max, guint64 *result, GError 
       digits = text + 2;
     }
   /* g_ascii_string_to_unsigned() accepts a leading '+'; Hull does not. */
-  if (!g_ascii_isxdigit (digits[0])
-      || !g_ascii_string_to_unsigned (digits, base, 0, G_MAXUINT64, &value, NULL))
+  if (g_ascii_isxdigit (digits[0])
+      && !g_ascii_string_to_unsigned (digits, base, 0, G_MAXUINT64, &value, &local))
+    overflow = g_error_matches (local, G_NUMBER_PARSER_ERROR, G_NUMBER_PARSER_ERROR_OUT_OF_BOUNDS);
+  if (!g_ascii_isxdigit (digits[0]) || (local != NULL && !overflow))
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT,
                    _ ("'%s' is not a number (write decimal digits, or 0x and hexadecimal digits)"),
                    text);
       return FALSE;
     }
-  if (value > max)
+  /* The maximum in the base the number was written in. */
+  if (overflow || value > max)
     {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT,
-                   _ ("%s is larger than the maximum 0x%llx"), text, (unsigned long long)max);
+      if (base == 16)
+        g_set_error (error, HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT,
+                     _ ("%s is larger than the maximum 0x%llx"), text, (unsigned long long)max);
+      else
+        g_set_error (error, HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT,
+                     _ ("%s is larger than the maximum %llu"), text, (unsigned long long)max);
       return FALSE;
     }
   *result = value;
@@ -119,7 +160,9 @@ hull_units_format_size (guint64 bytes)
       bytes >>= 10;
       i++;
     }
+  /* Below 1 KiB, or not a whole number of KiB: "1 byte", "1000 bytes". */
   if (i < 0)
-    return g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", bytes);
+    return g_strdup_printf (ngettext ("%llu byte", "%llu bytes", (gulong)MIN (bytes, G_MAXULONG)),
+                            (unsigned long long)bytes);
   return g_strdup_printf ("%" G_GUINT64_FORMAT " %s", bytes, names[i]);
 }

@@ -14,6 +14,7 @@ G_BEGIN_DECLS
  * @result: (out): @value × the unit, in bytes
  * @error: %HULL_ERROR_INVALID_ARGUMENT for an unknown unit,
  *   %HULL_ERROR_LIMIT_EXCEEDED when the product does not fit in 64 bits
+ *   (the message names @unit, or the unit @default_unit stands for)
  *
  * Returns: %TRUE on success.
  */
@@ -26,8 +27,9 @@ gboolean hull_units_scale (guint64 value, const char *unit, guint64 default_unit
  *   no spaces
  * @max: the largest value accepted
  * @result: (out): the value
- * @error: %HULL_ERROR_INVALID_ARGUMENT for anything else, including a value
- *   above @max
+ * @error: %HULL_ERROR_INVALID_ARGUMENT for anything else; a value above @max
+ *   (or above 64 bits) is reported as such, with @max in the base @text
+ *   was written in
  *
  * Returns: %TRUE on success.
  */
@@ -38,7 +40,7 @@ gboolean hull_units_parse_number (const char *text, guint64 max, guint64 *result
  * @bytes: a size
  *
  * Returns: (transfer full): @bytes in the largest binary unit that divides
- *   it exactly, for messages: "512 MiB", "4 KiB", "1000 bytes".
+ *   it exactly, for messages: "512 MiB", "4 KiB", "1000 bytes" (translated).
  */
 char *hull_units_format_size (guint64 bytes);
 

@@ -1,6 +1,7 @@
 /* Translated error messages: libhull's messages come out in German under
  * LANGUAGE=de, from the catalogue that tests/Makefile.am builds from po/de.po
- * into $HULL_LOCALEDIR. D-Bus error names are never translated. */
+ * into $HULL_LOCALEDIR, and in English for a language with no catalogue.
+ * D-Bus error names are never translated. */
 #include "config.h"
 
 #include <gio/gio.h>
@@ -49,7 +50,7 @@ test_german_error (void)
 
   assert_catalogue ();
   error = parse_error (xml);
-  g_assert_error (error, HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT);
+  g_assert_error (error, HULL_ERROR, HULL_ERROR_XML_INVALID);
   g_assert_true (g_str_has_prefix (error->message, "Zeile 3: <memory>: "));
   g_assert_nonnull (strstr (error->message, "unbekannte Einheit"));
   g_assert_nonnull (strstr (error->message, "'XiB'"));
@@ -77,10 +78,10 @@ test_german_validation (void)
   g_assert_null (strstr (error->message, "is below"));
 }
 
-/* The locale is not switched at run time: what must stay English under
- * LANGUAGE=de is the D-Bus error name, which clients match on. */
+/* What must stay English under LANGUAGE=de is the D-Bus error name, which
+ * clients match on. */
 static void
-test_english_fallback (void)
+test_dbus_names_untranslated (void)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *remote = NULL;
@@ -96,6 +97,46 @@ test_english_fallback (void)
   g_assert_cmpstr (remote, ==, "org.hullvm.Hull1.Error.XmlInvalid");
 }
 
+/* Plural forms come from the catalogue too. */
+static void
+test_german_plural (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  assert_catalogue ();
+  error = parse_error ("<domain type='test'><name>k</name>"
+                       "<memory unit='b'>1000</memory><vcpu>1</vcpu></domain>");
+  g_assert_nonnull (strstr (error->message, "Speicher 4 KiB"));
+  g_clear_error (&error);
+  error = parse_error ("<domain type='test'><name>k</name><memory unit='MiB'>64</memory>"
+                       "<currentMemory>0</currentMemory><vcpu>1</vcpu></domain>");
+  g_assert_nonnull (strstr (error->message, "0 Bytes"));
+}
+
+/* A language with no catalogue (French) falls back to the English
+ * messages. gettext caches lookups per process, so this runs in a fresh
+ * subprocess that sets LANGUAGE before libhull translates anything. */
+static void
+test_fallback_to_english (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_setenv ("LANGUAGE", "fr", TRUE);
+      setlocale (LC_ALL, "");
+      error = parse_error ("<domain type='test'>\n<name>fr</name>\n"
+                           "<memory unit='XiB'>64</memory><vcpu>1</vcpu></domain>");
+      g_assert_cmpstr (error->message, ==,
+                       "line 3: <memory>: unknown unit 'XiB' (use b, KiB, MiB, GiB, TiB, PiB, "
+                       "EiB, KB, MB, GB, TB, PB or EB)");
+      return;
+    }
+  assert_catalogue ();
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -107,6 +148,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/hull/i18n/german-error", test_german_error);
   g_test_add_func ("/hull/i18n/german-validation", test_german_validation);
-  g_test_add_func ("/hull/i18n/english-fallback", test_english_fallback);
+  g_test_add_func ("/hull/i18n/german-plural", test_german_plural);
+  g_test_add_func ("/hull/i18n/dbus-error-names-untranslated", test_dbus_names_untranslated);
+  g_test_add_func ("/hull/i18n/fallback-to-english", test_fallback_to_english);
   return g_test_run ();
 }

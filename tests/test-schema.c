@@ -1,12 +1,16 @@
 /* The RelaxNG schema xml/schemas/domain.rng accepts the shipped examples, the
  * golden parser/formatter files and a set of valid variants, and rejects a set
- * of invalid documents. */
+ * of invalid documents. The parser agrees on both sets, and whatever the
+ * formatter writes for the examples, golden inputs and valid variants matches
+ * the schema. */
 #include "config.h"
 
 #include <string.h>
 
 #include <glib.h>
 #include <libxml/parser.h>
+#include "hull-domain-def.h"
+
 #include <libxml/relaxng.h>
 #include <libxml/xmlerror.h>
 
@@ -130,6 +134,72 @@ validate_directory (const char *dir)
   return names->len;
 }
 
+/* Parses @xml strictly with Hull's parser, formats the definition and
+ * validates the output against the schema; fails the test (naming @name)
+ * where any step fails. */
+static void
+check_formatted (const char *name, const char *xml)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HullDomainDef) def
+      = hull_domain_def_parse (xml, -1, HULL_DOMAIN_PARSE_NONE, NULL, &error);
+  g_autoptr (GString) messages = g_string_new (NULL);
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autofree char *formatted = NULL;
+
+  if (def == NULL)
+    {
+      g_test_fail_printf ("the parser rejects %s: %s", name, error->message);
+      return;
+    }
+  formatted = hull_domain_def_format (def);
+  doc = parse_document (name, formatted, messages);
+  if (doc == NULL)
+    g_test_fail_printf ("the formatted %s is not well-formed:\n%s\n%s", name, messages->str,
+                        formatted);
+  else if (!validate_document (doc, messages))
+    g_test_fail_printf ("the formatted %s does not match the schema:\n%s\n%s", name, messages->str,
+                        formatted);
+}
+
+/* Formats every *.xml in @dir; returns how many there were. */
+static guint
+check_formatted_directory (const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) handle = g_dir_open (dir, 0, &error);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (handle)) != NULL)
+    if (g_str_has_suffix (name, ".xml"))
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (dir, names->pdata[i], NULL);
+      g_autofree char *contents = NULL;
+
+      g_file_get_contents (path, &contents, NULL, &error);
+      g_assert_no_error (error);
+      check_formatted (path, contents);
+    }
+  return names->len;
+}
+
+/* What the formatter writes for the examples and the golden inputs matches
+ * the schema. */
+static void
+test_formatted_output (void)
+{
+  g_autofree char *examples = g_test_build_filename (G_TEST_DIST, "..", "xml", "examples", NULL);
+  g_autofree char *in = g_test_build_filename (G_TEST_DIST, "xml", "in", NULL);
+
+  g_assert_cmpuint (check_formatted_directory (examples), >=, 5);
+  g_assert_cmpuint (check_formatted_directory (in), >=, 1);
+}
+
 static void
 test_examples (void)
 {
@@ -166,6 +236,9 @@ test_golden (void)
 #define KERNEL "<os><kernel>/boot/vmlinux</kernel></os>"
 #define TEST_DOMAIN(body) "<domain type='test' " HULL_NS ">" REQUIRED body "</domain>"
 #define KVM_DOMAIN(body) "<domain type='kvm' " HULL_NS ">" REQUIRED KERNEL body "</domain>"
+#define TEST_DOMAIN_2(body)                                                                        \
+  "<domain type='test' " HULL_NS                                                                   \
+  "><name>t</name><memory unit='MiB'>64</memory><vcpu>2</vcpu>" body "</domain>"
 #define DEVICES(body) TEST_DOMAIN ("<devices>" body "</devices>")
 #define PROGRAM(steps)                                                                             \
   TEST_DOMAIN ("<hull:test-program><hull:vp index='0'>" steps "</hull:vp></hull:test-program>")
@@ -200,9 +273,15 @@ static const Document invalid_documents[] = {
   { "vcpu-placement-auto", "<domain type='test'><name>t</name><memory>65536</memory><vcpu "
                            "placement='auto'>1</vcpu></domain>" },
   { "bad-uuid", TEST_DOMAIN ("<uuid>4dea22b3-1d52-d8f3-2516-782e98ab3fag</uuid>") },
-  { "uuid-without-dashes", TEST_DOMAIN ("<uuid>4dea22b31d52d8f32516782e98ab3fa0</uuid>") },
+  { "uuid-31-digits", TEST_DOMAIN ("<uuid>4dea22b31d52d8f32516782e98ab3fa</uuid>") },
+  { "uuid-some-dashes", TEST_DOMAIN ("<uuid>4dea22b3-1d52d8f3-2516-782e98ab3fa0</uuid>") },
+  { "current-memory-zero", TEST_DOMAIN ("<currentMemory>0</currentMemory>") },
   { "title-two-lines", TEST_DOMAIN ("<title>one\ntwo</title>") },
   { "topology-sockets-0", TEST_DOMAIN ("<cpu><topology sockets='0'/></cpu>") },
+  { "topology-clusters-2", TEST_DOMAIN ("<cpu><topology clusters='2'/></cpu>") },
+  { "topology-child", TEST_DOMAIN ("<cpu><topology sockets='1'><numa/></topology></cpu>") },
+  { "kernel-with-tab",
+    "<domain type='kvm'>" REQUIRED "<os><kernel>/boot/vm&#9;linux</kernel></os></domain>" },
   { "relative-kernel-path",
     "<domain type='kvm'>" REQUIRED "<os><kernel>boot/vmlinux</kernel></os></domain>" },
   { "kvm-without-kernel", "<domain type='kvm'>" REQUIRED "<os><type>hvm</type></os></domain>" },
@@ -213,6 +292,14 @@ static const Document invalid_documents[] = {
   { "serial-type-tcp",
     DEVICES ("<serial type='tcp'><source mode='bind' host='::' service='4555'/></serial>") },
   { "serial-port-7", DEVICES ("<serial type='pty'><target port='7'/></serial>") },
+  { "serial-target-pci", DEVICES ("<serial type='pty'><target type='pci-serial'/></serial>") },
+  { "serial-model-16550a",
+    DEVICES ("<serial type='pty'><target><model name='16550a'/></target></serial>") },
+  { "serial-target-text", DEVICES ("<serial type='pty'><target>0</target></serial>") },
+  { "serial-path-with-newline",
+    DEVICES ("<serial type='file'><source path='/var/log/a&#10;b'/></serial>") },
+  { "console-target-model",
+    DEVICES ("<console type='pty'><target><model name='isa-serial'/></target></console>") },
   { "serial-pty-with-source", DEVICES ("<serial type='pty'><source path='/dev/pts/3'/></serial>") },
   { "serial-unix-without-path", DEVICES ("<serial type='unix'><source mode='bind'/></serial>") },
   { "serial-unix-bad-mode",
@@ -225,6 +312,10 @@ static const Document invalid_documents[] = {
   { "disk-file-with-source-dev",
     DEVICES ("<disk type='file'><source dev='/dev/sdb'/><target dev='vda'/></disk>") },
   { "disk-without-target", DEVICES ("<disk type='file'><source file='/img/a.img'/></disk>") },
+  { "disk-driver-empty-name", DEVICES ("<disk type='file'><driver name=''/>"
+                                       "<source file='/img/a.img'/><target dev='vda'/></disk>") },
+  { "disk-target-text",
+    DEVICES ("<disk type='file'><source file='/img/a.img'/><target dev='vda'>x</target></disk>") },
   { "disk-driver-qcow2", DEVICES ("<disk type='file'><driver name='hull' type='qcow2'/>"
                                   "<source file='/img/a.img'/><target dev='vda'/></disk>") },
   { "unknown-element-features", TEST_DOMAIN ("<features><acpi/></features>") },
@@ -234,6 +325,9 @@ static const Document invalid_documents[] = {
   { "hull-element-twice", TEST_DOMAIN ("<hull:hyperv state='on'/><hull:hyperv state='off'/>") },
   { "bad-x2apic", TEST_DOMAIN ("<hull:apic x2apic='on'/>") },
   { "bad-isolation", TEST_DOMAIN ("<hull:isolation type='sev'/>") },
+  { "hull-apic-child", TEST_DOMAIN ("<hull:apic x2apic='enabled'><hull:foo/></hull:apic>") },
+  { "hull-vtl2-text",
+    TEST_DOMAIN ("<hull:vtl2 start='0x100000000' size='0x1000'>text</hull:vtl2>") },
   { "test-program-on-kvm",
     KVM_DOMAIN ("<hull:test-program><hull:vp index='0'><hull:halt reason='poweroff'/></hull:vp>"
                 "</hull:test-program>") },
@@ -257,6 +351,17 @@ static const Document valid_documents[] = {
   { "no-unit",
     "<domain type='test'><name>t</name><memory>65536</memory><vcpu>4096</vcpu></domain>" },
   { "uuid-upper-case", TEST_DOMAIN ("<uuid>4DEA22B3-1D52-D8F3-2516-782E98AB3FA0</uuid>") },
+  { "uuid-without-dashes", TEST_DOMAIN ("<uuid>4dea22b31d52d8f32516782e98ab3fa0</uuid>") },
+  { "memory-1-GB", "<domain type='test'><name>t</name><memory unit='GB'>1</memory>"
+                   "<currentMemory unit='b'>12345678</currentMemory><vcpu>1</vcpu></domain>" },
+  { "topology-clusters-1",
+    "<domain type='test'><name>t</name><memory>65536</memory><vcpu>2</vcpu>"
+    "<cpu><topology sockets='1' dies='1' clusters='1' cores='2' threads='1'/></cpu></domain>" },
+  { "virsh-dumpxml-serial",
+    DEVICES ("<serial type='pty'><target type='isa-serial' port='0'><model name='isa-serial'/>"
+             "</target></serial><console type='pty'><target type='serial' port='0'/></console>") },
+  { "comments-in-leaves", DEVICES ("<disk type='file'><source file='/img/a.img'><!-- c --></source>"
+                                   "<target dev='vda'> </target></disk>") },
   { "order-shuffled",
     "<domain type='kvm' " HULL_NS ">"
     "<hull:vtl2 start='0x100000000' size='0x200000'/>"
@@ -268,13 +373,14 @@ static const Document valid_documents[] = {
     "<name>shuffled</name><on_poweroff>restart</on_poweroff>"
     "<hull:apic user-mode='yes'/></domain>" },
   { "hull-numbers-decimal",
-    "<domain type='test' " HULL_NS ">" REQUIRED "<hull:memory-layout>"
-    "<hull:mmio-gap start='3221225472' size='1073741824'/></hull:memory-layout>"
-    "<hull:vtl2 start='4294967296' size='33554432'/><hull:test-program><hull:vp index='1'>"
-    "<hull:out port='1016' value='72' size='1'/><hull:in port='100' expect='28'/>"
-    "<hull:mmio-write addr='3489660928' value='1' size='8'/><hull:spin usec='10'/>"
-    "<hull:jump step='0'/></hull:vp><hull:fault stage='run' vp='1'/>"
-    "</hull:test-program></domain>" },
+    TEST_DOMAIN_2 (
+        "<hull:memory-layout>"
+        "<hull:mmio-gap start='3221225472' size='1073741824'/></hull:memory-layout>"
+        "<hull:vtl2 start='4294967296' size='33554432'/><hull:test-program><hull:vp index='1'>"
+        "<hull:out port='1016' value='72' size='1'/><hull:in port='100' expect='28'/>"
+        "<hull:mmio-write addr='3489660928' value='1' size='8'/><hull:spin usec='10'/>"
+        "<hull:jump step='0'/></hull:vp><hull:fault stage='run' vp='1'/>"
+        "</hull:test-program>") },
   { "empty-memory-layout", TEST_DOMAIN ("<hull:memory-layout/>") },
   { "text-with-white-space",
     "<domain type='kvm'>\n  <name>t</name>\n  <uuid>\n    4dea22b3-1d52-d8f3-2516-782e98ab3fa0\n"
@@ -282,14 +388,15 @@ static const Document valid_documents[] = {
     "  <os>\n    <type> hvm </type>\n    <kernel>\n      /boot/vmlinux\n    </kernel>\n  </os>\n"
     "  <on_reboot> destroy </on_reboot>\n</domain>\n" },
   { "faults-before-programs",
-    TEST_DOMAIN ("<hull:test-program><hull:fault stage='bind'/><hull:fault stage='run' vp='0x1'/>"
-                 "<hull:vp index='0'><hull:halt reason='poweroff'/></hull:vp><hull:vp index='1'/>"
-                 "</hull:test-program>") },
+    TEST_DOMAIN_2 ("<hull:test-program><hull:fault stage='bind'/><hull:fault stage='run' vp='0x1'/>"
+                   "<hull:vp index='0'><hull:halt reason='poweroff'/></hull:vp><hull:vp index='1'/>"
+                   "</hull:test-program>") },
   { "serial-file-unix-console",
     DEVICES ("<serial type='file'><source path='/var/log/t.log'/><target port='3'/></serial>"
              "<console type='unix'><source mode='connect' path='/run/t.sock'/>"
              "<target type='serial' port='1'/></console>"
-             "<serial type='unix'><target port='1'/><source path='/run/t.sock'/></serial>") },
+             "<serial type='unix'><target port='1'/>"
+             "<source mode='connect' path='/run/t.sock'/></serial>") },
   { "canonical", "<domain type='kvm' " HULL_NS ">\n"
                  "  <name>web1</name>\n"
                  "  <uuid>4dea22b3-1d52-d8f3-2516-782e98ab3fa0</uuid>\n"
@@ -362,6 +469,18 @@ test_invalid (gconstpointer data)
       return;
     }
   g_test_message ("%s rejected:\n%s", document->name, messages->str);
+
+  /* The parser rejects it too. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (HullDomainDef) def
+        = hull_domain_def_parse (document->xml, -1, HULL_DOMAIN_PARSE_NONE, NULL, &error);
+
+    if (def != NULL)
+      g_test_fail_printf ("the parser accepts %s:\n%s", document->name, document->xml);
+    else
+      g_test_message ("the parser says: %s", error->message);
+  }
 }
 
 static void
@@ -378,6 +497,8 @@ test_valid (gconstpointer data)
     }
   if (!validate_document (doc, messages))
     g_test_fail_printf ("the schema rejects %s:\n%s", document->name, messages->str);
+  /* The parser accepts it, and its canonical form matches the schema. */
+  check_formatted (document->name, document->xml);
 }
 
 int
@@ -390,6 +511,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/hull/schema/examples", test_examples);
   g_test_add_func ("/hull/schema/golden", test_golden);
+  g_test_add_func ("/hull/schema/formatted-output", test_formatted_output);
   for (gsize i = 0; i < G_N_ELEMENTS (invalid_documents); i++)
     {
       g_autofree char *path

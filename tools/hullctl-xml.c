@@ -14,33 +14,26 @@
 #include "hull-i18n.h"
 #include "hull-units.h"
 
-/* Reads FILE, or standard input for "-". Errors start with the file name. */
+/* Reads FILE, or standard input for "-". Errors start with the file name.
+ * @warnings is set on failure too (see hull_domain_def_parse()). */
 static HullDomainDef *
 load_definition (const char *path, HullDomainParseFlags flags, GPtrArray **warnings, GError **error)
 {
-  g_autoptr (GString) input = NULL;
+  const char *name = _ ("<stdin>");
+  g_autofree char *input = NULL;
   HullDomainDef *def;
-  char buffer[65536];
-  size_t n;
+  gsize length;
 
   if (strcmp (path, "-") != 0)
     return hull_domain_def_parse_file (path, flags, warnings, error);
 
-  input = g_string_new (NULL);
-  while ((n = fread (buffer, 1, sizeof buffer, stdin)) > 0)
-    {
-      g_string_append_len (input, buffer, n);
-      if (input->len > HULL_DOMAIN_XML_MAX_SIZE)
-        break; /* the parser reports the size */
-    }
-  if (ferror (stdin))
-    {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_IO, _ ("cannot read standard input"));
-      return NULL;
-    }
-  def = hull_domain_def_parse (input->str, input->len, flags, warnings, error);
+  /* At most the size limit plus one byte, however much stdin holds. */
+  input = hull_domain_def_read_fd (STDIN_FILENO, name, &length, error);
+  if (input == NULL)
+    return NULL;
+  def = hull_domain_def_parse (input, length, flags, warnings, error);
   if (def == NULL)
-    g_prefix_error (error, "%s: ", _ ("<stdin>"));
+    g_prefix_error (error, "%s: ", name);
   return def;
 }
 
@@ -80,6 +73,8 @@ hullctl_cmd_validate (const HullctlCommand *command, int argc, char **argv)
       g_autoptr (HullDomainDef) def = load_definition (
           argv[i], lenient ? HULL_DOMAIN_PARSE_LENIENT : HULL_DOMAIN_PARSE_NONE, &warnings, &error);
 
+      /* What was skipped, even when something else then failed. */
+      print_warnings (argv[i], warnings);
       if (def == NULL)
         {
           /* Parse errors already name the file. */
@@ -87,7 +82,6 @@ hullctl_cmd_validate (const HullctlCommand *command, int argc, char **argv)
           status = HULLCTL_EXIT_FAILED;
           continue;
         }
-      print_warnings (argv[i], warnings);
       if (!quiet)
         g_print (_ ("%s: domain '%s' is valid\n"), argv[i], def->name);
     }
@@ -118,12 +112,12 @@ hullctl_cmd_format (const HullctlCommand *command, int argc, char **argv)
     }
   def = load_definition (argv[1], lenient ? HULL_DOMAIN_PARSE_LENIENT : HULL_DOMAIN_PARSE_NONE,
                          &warnings, &error);
+  print_warnings (argv[1], warnings);
   if (def == NULL)
     {
       g_printerr ("%s\n", error->message);
       return HULLCTL_EXIT_FAILED;
     }
-  print_warnings (argv[1], warnings);
   xml = hull_domain_def_format (def);
   fputs (xml, stdout);
   return HULLCTL_EXIT_OK;

@@ -2,7 +2,9 @@
  *
  * Each input is parsed strictly and then leniently. Whenever a parse
  * succeeds, the definition must round-trip: parse → format → parse → format
- * gives the same text both times. A strict success must also be a lenient
+ * gives the same text both times, and the formatted text must match the
+ * RelaxNG schema (xml/schemas/domain.rng: $HULL_SCHEMA, or the path the
+ * build gives as HULL_SCHEMA_PATH). A strict success must also be a lenient
  * success with nothing skipped, formatting to the same text. Any violation
  * aborts, and so does any GLib critical or warning (a g_return_if_fail that
  * fires is a bug). Built with -fsanitize=fuzzer it is a libFuzzer target;
@@ -16,7 +18,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+#include <libxml/xmlerror.h>
+
 #include "hull-domain-def.h"
+
+/* libxml2 2.12 made the error argument of structured error handlers const. */
+#if LIBXML_VERSION >= 21200
+typedef const xmlError HullXmlError;
+#else
+typedef xmlError HullXmlError;
+#endif
+
+/* Loaded once by LLVMFuzzerInitialize(), kept for the life of the process. */
+static xmlRelaxNG *schema;
 
 int LLVMFuzzerInitialize (int *argc, char ***argv);
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -34,7 +50,75 @@ fail (const char *what, const char *details, const char *first, const char *seco
   abort ();
 }
 
-/* Formats @def, checks the round trip, and returns the first formatting. */
+/* Collects libxml2's messages for the failure report. */
+static void
+collect_error (void *user_data, HullXmlError *error)
+{
+  GString *messages = user_data;
+
+  if (error->line > 0)
+    g_string_append_printf (messages, "line %d: ", error->line);
+  g_string_append (messages, error->message != NULL ? error->message : "(no message)\n");
+}
+
+static void
+load_schema (void)
+{
+  const char *path = g_getenv ("HULL_SCHEMA");
+  g_autoptr (GString) messages = g_string_new (NULL);
+  xmlRelaxNGParserCtxt *context;
+
+#ifdef HULL_SCHEMA_PATH
+  if (path == NULL || *path == '\0')
+    path = HULL_SCHEMA_PATH;
+#endif
+  if (path == NULL || *path == '\0')
+    fail ("no schema: set HULL_SCHEMA to xml/schemas/domain.rng", NULL, NULL, NULL);
+  context = xmlRelaxNGNewParserCtxt (path);
+  if (context == NULL)
+    fail ("cannot create a RelaxNG parser", path, NULL, NULL);
+  xmlRelaxNGSetParserStructuredErrors (context, collect_error, messages);
+  schema = xmlRelaxNGParse (context);
+  xmlRelaxNGFreeParserCtxt (context);
+  if (schema == NULL)
+    fail ("cannot load the schema", path, messages->str, NULL);
+}
+
+/* The formatter's output must be valid by the schema. */
+static void
+check_schema (const char *text, const char *mode)
+{
+  g_autoptr (GString) messages = g_string_new (NULL);
+  g_autofree char *what = NULL;
+  xmlRelaxNGValidCtxt *context;
+  xmlDoc *doc;
+  int rc;
+
+  xmlSetStructuredErrorFunc (messages, collect_error);
+  doc = xmlReadMemory (text, (int)strlen (text), "formatted.xml", NULL,
+                       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  xmlSetStructuredErrorFunc (NULL, NULL);
+  if (doc == NULL)
+    {
+      what = g_strdup_printf ("%s: the formatted definition is not well-formed", mode);
+      fail (what, messages->str, text, NULL);
+    }
+  context = xmlRelaxNGNewValidCtxt (schema);
+  if (context == NULL)
+    fail ("cannot create a RelaxNG validation context", NULL, NULL, NULL);
+  xmlRelaxNGSetValidStructuredErrors (context, collect_error, messages);
+  rc = xmlRelaxNGValidateDoc (context, doc);
+  xmlRelaxNGFreeValidCtxt (context);
+  xmlFreeDoc (doc);
+  if (rc != 0)
+    {
+      what = g_strdup_printf ("%s: the formatted definition does not match the schema", mode);
+      fail (what, messages->str, text, NULL);
+    }
+}
+
+/* Formats @def, checks the round trip and the schema, and returns the first
+ * formatting. */
 static char *
 check_round_trip (const HullDomainDef *def, const char *mode)
 {
@@ -51,6 +135,7 @@ check_round_trip (const HullDomainDef *def, const char *mode)
           = g_strdup_printf ("%s: the formatted definition is empty or has no final newline", mode);
       fail (what, NULL, first, NULL);
     }
+  check_schema (first, mode);
 
   again = hull_domain_def_parse (first, -1, HULL_DOMAIN_PARSE_NONE, NULL, &error);
   if (again == NULL)
@@ -77,6 +162,8 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   g_setenv ("G_SLICE", "always-malloc", FALSE);
   g_setenv ("G_DEBUG", "gc-friendly", FALSE);
   g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  xmlInitParser ();
+  load_schema ();
   return 0;
 }
 
