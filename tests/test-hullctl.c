@@ -272,6 +272,39 @@ test_validate_bad_encoding_quiet (void)
   g_unlink (file);
 }
 
+/* A device or pipe that never ends is refused at the size limit, not read
+ * until memory runs out. */
+static void
+test_validate_endless_input (void)
+{
+  g_auto (Run) run = { 0 };
+
+  hullctl (&run, NULL, "validate", "/dev/zero", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "/dev/zero: more than 4194304 bytes of domain XML"));
+}
+
+/* In lenient mode, what was skipped is listed even when the file then fails
+ * for another reason, and before that error. */
+static void
+test_validate_lenient_warns_before_error (void)
+{
+  g_autofree char *file
+    = write_temp ("<domain type='test'><name>x</name>\n<features/>\n<memory unit='XiB'>1</memory>"
+                  "<vcpu>1</vcpu></domain>\n");
+  g_auto (Run) run = { 0 };
+  const char *warning, *error;
+
+  hullctl (&run, NULL, "validate", "--lenient", file, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  warning = strstr (run.err, "warning: line 2: element <features> is not supported");
+  error = strstr (run.err, "line 3: <memory>: unknown unit 'XiB'");
+  g_assert_nonnull (warning);
+  g_assert_nonnull (error);
+  g_assert_true (warning < error);
+  g_unlink (file);
+}
+
 static void
 test_missing_file (void)
 {
@@ -298,5 +331,8 @@ main (int argc, char **argv)
   g_test_add_func ("/hull/hullctl/layout/table", test_layout_table);
   g_test_add_func ("/hull/hullctl/usage-errors-exit-2", test_usage_errors);
   g_test_add_func ("/hull/hullctl/missing-file", test_missing_file);
+  g_test_add_func ("/hull/hullctl/validate/endless-input-refused", test_validate_endless_input);
+  g_test_add_func ("/hull/hullctl/validate/lenient-warns-before-error",
+                   test_validate_lenient_warns_before_error);
   return g_test_run ();
 }
