@@ -3,8 +3,25 @@
 
 #include "hull-machine.h"
 
+#include "hull-debug-port.h"
 #include "hull-error.h"
 #include "hull-i18n.h"
+#include "hull-i8042.h"
+#include "hull-power-port.h"
+#include "hull-uart-16550.h"
+
+/* The legacy COM ports: base port and ISA IRQ of ttyS0..ttyS3. */
+static const struct
+{
+  guint16 base;
+  guint irq;
+} com_ports[HULL_DOMAIN_MAX_SERIALS] = { { 0x3f8, 4 }, { 0x2f8, 3 }, { 0x3e8, 4 }, { 0x2e8, 3 } };
+
+typedef struct
+{
+  HullMachine *machine;
+  guint port;
+} SerialSink;
 
 struct _HullMachine
 {
@@ -22,7 +39,15 @@ struct _HullMachine
   GMainContext *context;
   HullMachineHaltFunc halt_func;
   gpointer halt_data;
+  HullMachineConsoleFunc console_func;
+  gpointer console_data;
   struct _Alive *alive;
+
+  HullUart16550 *uarts[HULL_DOMAIN_MAX_SERIALS];
+  SerialSink sinks[HULL_DOMAIN_MAX_SERIALS];
+  HullI8042 *i8042;
+  HullPowerPort *power_port;
+  HullDebugPort *debug_port;
 };
 
 /* Halt deliveries queued on the context may outlive the machine; this small
@@ -132,6 +157,80 @@ on_unit_halt (const HullHaltReason *reason, gpointer user_data)
   g_source_unref (source);
 }
 
+/* On a VP thread: a serial port's interrupt output rose. */
+static void
+raise_irq (gpointer data, guint irq)
+{
+  SerialSink *sink = data;
+  HullPartition *partition = hull_partition_unit_get_partition (sink->machine->unit);
+
+  if (partition->ops->ioapic_assert != NULL)
+    partition->ops->ioapic_assert (partition, (guint8) irq);
+}
+
+static void
+serial_output (gpointer data, const guint8 *bytes, gsize len)
+{
+  SerialSink *sink = data;
+  HullMachine *machine = sink->machine;
+
+  if (machine->console_func != NULL)
+    machine->console_func (machine, sink->port, bytes, len, machine->console_data);
+}
+
+static gboolean
+add_devices (HullMachine *machine, GError **error)
+{
+  const HullDomainDef *def = machine->def;
+
+  for (guint i = 0; i < def->serials->len; i++)
+    {
+      const HullChardevDef *serial = g_ptr_array_index (def->serials, i);
+      guint port = serial->port;
+      g_autofree char *name = g_strdup_printf ("ttyS%u", port);
+      HullUart16550Config config = {
+        .name = name,
+        .base = com_ports[port].base,
+        .irq = com_ports[port].irq,
+        .output = serial_output,
+        .raise_irq = raise_irq,
+        .data = &machine->sinks[port],
+      };
+
+      machine->sinks[port] = (SerialSink){ machine, port };
+      machine->uarts[port] = hull_uart_16550_new (machine->bus, &config, error);
+      if (machine->uarts[port] == NULL)
+        return FALSE;
+    }
+  machine->i8042 = hull_i8042_new (machine->bus, machine->halt, error);
+  if (machine->i8042 == NULL)
+    return FALSE;
+  machine->power_port = hull_power_port_new (machine->bus, machine->halt, error);
+  if (machine->power_port == NULL)
+    return FALSE;
+  machine->debug_port = hull_debug_port_new (machine->bus, NULL, error);
+  return machine->debug_port != NULL;
+}
+
+static gboolean
+load_kernel (HullMachine *machine, GError **error)
+{
+  const HullDomainDef *def = machine->def;
+  HullBootSource source = {
+    .kernel_path = def->kernel,
+    .kernel_fd = -1,
+    .initrd_path = def->initrd,
+    .initrd_fd = -1,
+    .cmdline = def->cmdline,
+  };
+  HullBootInfo info;
+
+  if (def->kernel == NULL)
+    return TRUE;
+  return hull_x86_boot_load (machine->memory, machine->layout, &source, &info, error)
+         && hull_partition_unit_set_initial_regs (machine->unit, &info.regs, error);
+}
+
 static gboolean
 build (HullMachine *machine, int device_fd, Alive *alive, GError **error)
 {
@@ -180,7 +279,7 @@ build (HullMachine *machine, int device_fd, Alive *alive, GError **error)
   machine->unit = hull_partition_unit_new (partition, binders, n_vps, machine->halt,
                                            hull_io_bus_get_cpu_io (), machine->bus, on_unit_halt,
                                            alive, error);
-  return machine->unit != NULL;
+  return machine->unit != NULL && add_devices (machine, error) && load_kernel (machine, error);
 }
 
 HullMachine *
@@ -221,6 +320,12 @@ hull_machine_free (HullMachine *machine)
   hull_partition_unit_free (machine->unit);
   /* The unit's control thread, gone now, was the last to use it directly. */
   alive_unref (machine->alive);
+  /* No VP runs any more: the devices can leave the bus. */
+  for (guint i = 0; i < G_N_ELEMENTS (machine->uarts); i++)
+    g_clear_pointer (&machine->uarts[i], hull_uart_16550_free);
+  g_clear_pointer (&machine->i8042, hull_i8042_free);
+  g_clear_pointer (&machine->power_port, hull_power_port_free);
+  g_clear_pointer (&machine->debug_port, hull_debug_port_free);
   g_clear_pointer (&machine->halt, hull_halt_unref);
   g_clear_pointer (&machine->bus, hull_io_bus_unref);
   g_clear_pointer (&machine->memory, hull_guest_memory_unref);
@@ -238,6 +343,27 @@ hull_machine_set_halt_func (HullMachine *machine, HullMachineHaltFunc func, gpoi
 {
   machine->halt_func = func;
   machine->halt_data = user_data;
+}
+
+void
+hull_machine_set_console_func (HullMachine *machine, HullMachineConsoleFunc func,
+                               gpointer user_data)
+{
+  machine->console_func = func;
+  machine->console_data = user_data;
+}
+
+void
+hull_machine_start (HullMachine *machine)
+{
+  hull_debug_port_set_start_time (machine->debug_port, g_get_monotonic_time ());
+  hull_partition_unit_start (machine->unit);
+}
+
+gint64
+hull_machine_get_boot_time (HullMachine *machine)
+{
+  return hull_debug_port_get_boot_time (machine->debug_port);
 }
 
 const HullBackendModule *
@@ -289,6 +415,48 @@ inspect_bus (gpointer object, HullInspectRequest *request)
 }
 
 static void
+inspect_uart (gpointer object, HullInspectRequest *request)
+{
+  hull_uart_16550_inspect (object, request);
+}
+
+static void
+inspect_i8042 (gpointer object, HullInspectRequest *request)
+{
+  hull_i8042_inspect (object, request);
+}
+
+static void
+inspect_power_port (gpointer object, HullInspectRequest *request)
+{
+  hull_power_port_inspect (object, request);
+}
+
+static void
+inspect_debug_port (gpointer object, HullInspectRequest *request)
+{
+  hull_debug_port_inspect (object, request);
+}
+
+static void
+inspect_devices (gpointer object, HullInspectRequest *request)
+{
+  HullMachine *machine = object;
+
+  for (guint i = 0; i < G_N_ELEMENTS (machine->uarts); i++)
+    if (machine->uarts[i] != NULL)
+      {
+        char name[8];
+
+        g_snprintf (name, sizeof name, "ttyS%u", i);
+        hull_inspect_child (request, name, inspect_uart, machine->uarts[i]);
+      }
+  hull_inspect_child (request, "i8042", inspect_i8042, machine->i8042);
+  hull_inspect_child (request, "power-port", inspect_power_port, machine->power_port);
+  hull_inspect_child (request, "debug-port", inspect_debug_port, machine->debug_port);
+}
+
+static void
 inspect_machine (gpointer object, HullInspectRequest *request)
 {
   HullMachine *machine = object;
@@ -297,6 +465,7 @@ inspect_machine (gpointer object, HullInspectRequest *request)
   hull_inspect_field_string (request, "backend", machine->backend->name);
   hull_inspect_child (request, "unit", inspect_unit, machine->unit);
   hull_inspect_child (request, "io-bus", inspect_bus, machine->bus);
+  hull_inspect_child (request, "devices", inspect_devices, machine);
 }
 
 GVariant *

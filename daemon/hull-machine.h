@@ -2,8 +2,10 @@
  *
  * A machine ties a domain definition to a backend: it opens the hypervisor,
  * builds the partition over guest memory laid out from the definition, puts
- * the VPs under a partition unit and gives them the I/O bus. Halts reach the
- * owner on its GMainContext.
+ * the VPs under a partition unit, gives them the I/O bus with the legacy
+ * devices (a 16550 per serial port, the i8042, the power-off and debug
+ * ports; docs/devices.md) and loads the kernel the definition names
+ * (docs/x86-boot.md). Halts reach the owner on its GMainContext.
  */
 #pragma once
 
@@ -16,10 +18,15 @@
 #include "hull-halt.h"
 #include "hull-io-bus.h"
 #include "hull-partition-unit.h"
+#include "hull-x86-boot.h"
 
 G_BEGIN_DECLS
 
 typedef struct _HullMachine HullMachine;
+
+/* Guest serial output of serial port @port (0..3); called on VP threads. */
+typedef void (*HullMachineConsoleFunc) (HullMachine *machine, guint port, const guint8 *bytes,
+                                        gsize len, gpointer user_data);
 
 /* Called on the machine's GMainContext; @reason is valid during the call. */
 typedef void (*HullMachineHaltFunc) (HullMachine *machine, const HullHaltReason *reason,
@@ -45,6 +52,17 @@ void hull_machine_free (HullMachine *machine);
 
 void hull_machine_set_halt_func (HullMachine *machine, HullMachineHaltFunc func,
                                  gpointer user_data);
+
+/* Set before starting the machine. */
+void hull_machine_set_console_func (HullMachine *machine, HullMachineConsoleFunc func,
+                                    gpointer user_data);
+
+/* Starts the VPs and the boot timer's clock. */
+void hull_machine_start (HullMachine *machine);
+
+/* Microseconds from hull_machine_start() to the guest's boot-timer write, or
+ * -1 if it has not written it. */
+gint64 hull_machine_get_boot_time (HullMachine *machine);
 
 const HullBackendModule *hull_machine_get_backend (HullMachine *machine);
 HullExecutionSpeed hull_machine_get_speed (HullMachine *machine);

@@ -91,12 +91,24 @@ print_inspect (Run *run)
   g_print ("%s\n", text);
 }
 
+/* On VP threads: the guest's serial output goes to standard output as is. */
+static void
+on_console (HullMachine *machine, guint port, const guint8 *bytes, gsize len, gpointer user_data)
+{
+  fwrite (bytes, 1, len, stdout);
+  fflush (stdout);
+}
+
 static void
 on_halt (HullMachine *machine, const HullHaltReason *reason, gpointer user_data)
 {
   Run *run = user_data;
   g_autofree char *text = hull_halt_reason_describe (reason);
+  gint64 boot_time = hull_machine_get_boot_time (machine);
 
+  if (boot_time >= 0)
+    g_print (_ ("hull-vm: the guest wrote the boot timer %lld µs after start\n"),
+             (long long) boot_time);
   g_print (_ ("hull-vm: domain '%s' halted: %s\n"), run->def->name, text);
   run->status = exit_status_for_halt (reason->kind);
   g_main_loop_quit (run->loop);
@@ -209,6 +221,7 @@ main (int argc, char **argv)
     }
   run = (Run){ loop, machine, def, inspect_path, EXIT_FAILED };
   hull_machine_set_halt_func (machine, on_halt, &run);
+  hull_machine_set_console_func (machine, on_console, &run);
 
   sources[0] = g_unix_signal_add (SIGINT, on_signal, &run);
   sources[1] = g_unix_signal_add (SIGTERM, on_signal, &run);
@@ -218,7 +231,7 @@ main (int argc, char **argv)
   g_print (_ ("hull-vm: domain '%s' runs on backend '%s' (%s) with %u VPs\n"), def->name,
            hull_machine_get_backend (machine)->name, speed_name (hull_machine_get_speed (machine)),
            def->vcpus);
-  hull_partition_unit_start (hull_machine_get_unit (machine));
+  hull_machine_start (machine);
   g_main_loop_run (loop);
   hull_partition_unit_stop (hull_machine_get_unit (machine));
 

@@ -156,13 +156,16 @@ static void
 test_inspect (void)
 {
   g_autofree char *path
-      = write_domain ("<hull:out port='0x80' value='7'/><hull:halt reason='poweroff'/>", NULL);
+      = write_domain ("<hull:out port='0x80' value='7'/><hull:out port='0x99' value='1'/>"
+                                        "<hull:halt reason='poweroff'/>",
+                                        NULL);
   g_auto (Run) run = { 0 };
 
   hull_vm (&run, "--xml", path, "--inspect", "io-bus", NULL);
   g_assert_cmpint (run.status, ==, 0);
-  /* The write to port 0x80 had no device: counted as unclaimed. */
+  /* Port 0x80 is the debug port; nothing is at 0x99: counted as unclaimed. */
   g_assert_nonnull (strstr (run.out, "\"unclaimed-writes\" : 1"));
+  g_assert_nonnull (strstr (run.out, "\"last-unclaimed\" : \"pio write 0x99\""));
   g_unlink (path);
 }
 
