@@ -165,7 +165,7 @@ raise_irq (gpointer data, guint irq)
   HullPartition *partition = hull_partition_unit_get_partition (sink->machine->unit);
 
   if (partition->ops->ioapic_assert != NULL)
-    partition->ops->ioapic_assert (partition, (guint8) irq);
+    partition->ops->ioapic_assert (partition, (guint8)irq);
 }
 
 static void
@@ -358,6 +358,24 @@ hull_machine_start (HullMachine *machine)
 {
   hull_debug_port_set_start_time (machine->debug_port, g_get_monotonic_time ());
   hull_partition_unit_start (machine->unit);
+}
+
+gboolean
+hull_machine_reboot (HullMachine *machine, GError **error)
+{
+  hull_partition_unit_stop (machine->unit);
+  if (!hull_partition_unit_reset (machine->unit, error))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (machine->uarts); i++)
+    if (machine->uarts[i] != NULL)
+      hull_uart_16550_reset (machine->uarts[i]);
+  hull_i8042_reset (machine->i8042);
+  hull_power_port_reset (machine->power_port);
+  hull_debug_port_reset (machine->debug_port);
+  if (!load_kernel (machine, error))
+    return FALSE;
+  hull_machine_start (machine);
+  return TRUE;
 }
 
 gint64

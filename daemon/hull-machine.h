@@ -60,6 +60,16 @@ void hull_machine_set_console_func (HullMachine *machine, HullMachineConsoleFunc
 /* Starts the VPs and the boot timer's clock. */
 void hull_machine_start (HullMachine *machine);
 
+/**
+ * hull_machine_reboot:
+ * @machine: a machine
+ * @error: why the partition could not be reset or the kernel not reloaded
+ *
+ * Stops the VPs, resets the partition, the VPs and the devices, loads the
+ * kernel again and starts: what on_reboot='restart' does.
+ */
+gboolean hull_machine_reboot (HullMachine *machine, GError **error);
+
 /* Microseconds from hull_machine_start() to the guest's boot-timer write, or
  * -1 if it has not written it. */
 gint64 hull_machine_get_boot_time (HullMachine *machine);
