@@ -18,6 +18,8 @@ struct _HullHalt
   GQueue queued; /* HullHaltReason*, oldest first */
   HullHaltNotify notify;
   gpointer notify_data;
+  guint notifying; /* notify calls in progress */
+  HullCond idle;   /* notifying dropped to zero */
 };
 
 HullHaltReason *
@@ -71,6 +73,7 @@ hull_halt_new (void)
 
   halt->ref_count = 1;
   hull_mutex_init (&halt->mutex);
+  hull_cond_init (&halt->idle);
   g_queue_init (&halt->queued);
   return halt;
 }
@@ -102,6 +105,10 @@ hull_halt_set_notify (HullHalt *halt, HullHaltNotify notify, gpointer data)
   hull_mutex_lock (&halt->mutex);
   halt->notify = notify;
   halt->notify_data = data;
+  /* A halt raised on another thread may be calling the old hook right now;
+   * its owner may free what the hook uses once this returns. */
+  while (halt->notifying > 0)
+    hull_cond_wait (&halt->idle, &halt->mutex);
   hull_mutex_unlock (&halt->mutex);
 }
 
@@ -119,10 +126,17 @@ hull_halt_halt (HullHalt *halt, const HullHaltReason *reason)
   g_queue_push_tail (&halt->queued, hull_halt_reason_copy (reason));
   notify = halt->notify;
   data = halt->notify_data;
+  if (notify != NULL)
+    halt->notifying++;
   hull_mutex_unlock (&halt->mutex);
 
-  if (notify != NULL)
-    notify (data);
+  if (notify == NULL)
+    return;
+  notify (data);
+  hull_mutex_lock (&halt->mutex);
+  if (--halt->notifying == 0)
+    hull_cond_broadcast (&halt->idle);
+  hull_mutex_unlock (&halt->mutex);
 }
 
 void

@@ -61,7 +61,8 @@ HullHalt *hull_halt_new (void);
 HullHalt *hull_halt_ref (HullHalt *halt);
 void hull_halt_unref (HullHalt *halt);
 
-/* Sets the hook; the partition unit owns it. */
+/* Sets the hook; the partition unit owns it. Returns only once no call of
+ * the previous hook is in progress, so its data may then be freed. */
 void hull_halt_set_notify (HullHalt *halt, HullHaltNotify notify, gpointer data);
 
 /**

@@ -392,30 +392,71 @@ parse_saved_state (HullPartitionUnit *unit, GBytes *state, GBytes **partition_bl
   return TRUE;
 }
 
+static void
+clear_blobs (HullPartitionUnit *unit, VpBlob *blobs)
+{
+  for (guint i = 0; i < unit->n_vps; i++)
+    g_clear_pointer (&blobs[i].blob, g_bytes_unref);
+}
+
+/* Hands checked blobs to the partition and every VP. */
+static gboolean
+apply_blobs (HullPartitionUnit *unit, GBytes *partition_blob, VpBlob *blobs, GError **error)
+{
+  g_autofree gpointer *data = g_new (gpointer, unit->n_vps);
+
+  for (guint i = 0; i < unit->n_vps; i++)
+    data[i] = &blobs[i];
+  return unit->partition->ops->restore (unit->partition, partition_blob, error)
+         && hull_vp_runners_call ((HullVpRunner *const *)unit->runners, unit->n_vps, vp_restore,
+                                  data, error);
+}
+
+static gboolean
+apply_state (HullPartitionUnit *unit, GBytes *state, GError **error)
+{
+  g_autoptr (GBytes) partition_blob = NULL;
+  g_autofree VpBlob *blobs = g_new0 (VpBlob, unit->n_vps);
+  gboolean ok = parse_saved_state (unit, state, &partition_blob, blobs, error)
+                && apply_blobs (unit, partition_blob, blobs, error);
+
+  clear_blobs (unit, blobs);
+  return ok;
+}
+
+/* The container is checked before anything changes. A backend may still
+ * reject its own part after others were applied, so the current state is
+ * saved first and put back on failure: a damaged file changes nothing. */
 static gboolean
 do_restore (HullPartitionUnit *unit, GBytes *state, GError **error)
 {
   g_autoptr (GBytes) partition_blob = NULL;
   g_autofree VpBlob *blobs = g_new0 (VpBlob, unit->n_vps);
-  g_autofree gpointer *data = g_new (gpointer, unit->n_vps);
-  gboolean ok;
+  g_autoptr (GBytes) snapshot = NULL;
+  g_autoptr (GError) rollback_error = NULL;
+  gboolean ok = FALSE;
 
-  if (!require_stopped_vps (unit, _ ("restore the VM"), error))
-    return FALSE;
-  ok = parse_saved_state (unit, state, &partition_blob, blobs, error);
-  if (ok)
+  if (!require_stopped_vps (unit, _ ("restore the VM"), error)
+      || !parse_saved_state (unit, state, &partition_blob, blobs, error))
+    goto out;
+  snapshot = do_save (unit, error);
+  if (snapshot == NULL)
     {
-      hull_mutex_lock (&unit->mutex);
-      unit->needs_reset = TRUE;
-      hull_mutex_unlock (&unit->mutex);
-      for (guint i = 0; i < unit->n_vps; i++)
-        data[i] = &blobs[i];
-      ok = unit->partition->ops->restore (unit->partition, partition_blob, error)
-           && hull_vp_runners_call ((HullVpRunner *const *)unit->runners, unit->n_vps, vp_restore,
-                                    data, error);
+      g_prefix_error (error, _ ("cannot keep the current state before restoring: "));
+      goto out;
     }
-  for (guint i = 0; i < unit->n_vps; i++)
-    g_clear_pointer (&blobs[i].blob, g_bytes_unref);
+  /* §2.3: restore sets needs_reset, so loading initial registers scrubs. */
+  hull_mutex_lock (&unit->mutex);
+  unit->needs_reset = TRUE;
+  hull_mutex_unlock (&unit->mutex);
+  ok = apply_blobs (unit, partition_blob, blobs, error);
+  if (!ok && !apply_state (unit, snapshot, &rollback_error))
+    g_prefix_error (error,
+                    _ ("the VM is left half restored and must be reset (putting back its "
+                       "previous state failed too: %s): "),
+                    rollback_error->message);
+out:
+  clear_blobs (unit, blobs);
   return ok;
 }
 

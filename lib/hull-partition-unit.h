@@ -91,8 +91,10 @@ GBytes *hull_partition_unit_save (HullPartitionUnit *unit, GError **error);
  * hull_partition_unit_restore:
  * @unit: a unit whose VPs are stopped
  * @state: what hull_partition_unit_save() returned
- * @error: HULL_ERROR_CORRUPT_DATA for a damaged or foreign @state (nothing
- *   is changed then); HULL_ERROR_INVALID_STATE while VPs run
+ * @error: HULL_ERROR_CORRUPT_DATA for a damaged or foreign @state;
+ *   HULL_ERROR_INVALID_STATE while VPs run
+ *
+ * On failure the VM is put back as it was (the current state is saved first).
  */
 gboolean hull_partition_unit_restore (HullPartitionUnit *unit, GBytes *state, GError **error);
 

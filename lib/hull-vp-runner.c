@@ -233,7 +233,13 @@ handle_message (HullVpRunner *runner, Message *message)
         break;
       case MESSAGE_CALL:
         if (!message->func (runner->processor, message->data, message->error))
-          g_prefix_error (message->error, _ ("VP %u: "), runner->index);
+          {
+            g_autofree char *prefix = g_strdup_printf (_ ("VP %u: "), runner->index);
+
+            /* Backends often name the VP themselves. */
+            if (!g_str_has_prefix ((*message->error)->message, prefix))
+              g_prefix_error (message->error, "%s", prefix);
+          }
         latch_count_down (message->latch);
         break;
       case MESSAGE_INSPECT:

@@ -61,6 +61,8 @@ bus_read (Bus *bus, AccessKind kind, guint vp, guint64 address, guint8 *buffer, 
   access.value = load_le (buffer, len);
   g_array_append_val (bus->accesses, access);
   hull_mutex_unlock (&bus->lock);
+  if (bus->hook != NULL)
+    bus->hook (bus, &access, bus->hook_data);
 }
 
 static void
@@ -75,6 +77,8 @@ bus_write (Bus *bus, AccessKind kind, guint vp, guint64 address, const guint8 *b
   stop = (kind == ACCESS_OUT && address == STOP_PORT)
          || (bus->stop_after_writes != 0 && bus->n_writes == bus->stop_after_writes);
   hull_mutex_unlock (&bus->lock);
+  if (bus->hook != NULL)
+    bus->hook (bus, &access, bus->hook_data);
   /* What a device does from inside a callback: halt the VM. */
   if (stop)
     bus_stop_vp (bus, vp);
@@ -152,6 +156,28 @@ bus_count (Bus *bus)
   n = bus->accesses->len;
   hull_mutex_unlock (&bus->lock);
   return n;
+}
+
+guint
+bus_count_kind (Bus *bus, AccessKind kind)
+{
+  guint n = 0;
+
+  hull_mutex_lock (&bus->lock);
+  for (guint i = 0; i < bus->accesses->len; i++)
+    n += g_array_index (bus->accesses, Access, i).kind == kind;
+  hull_mutex_unlock (&bus->lock);
+  return n;
+}
+
+/* Forgets the accesses and writes recorded so far. */
+void
+bus_clear (Bus *bus)
+{
+  hull_mutex_lock (&bus->lock);
+  g_array_set_size (bus->accesses, 0);
+  bus->n_writes = 0;
+  hull_mutex_unlock (&bus->lock);
 }
 
 void
@@ -678,4 +704,55 @@ xsave_size (void)
 
   close (fd);
   return MAX ((gsize)MAX (n, 0), sizeof (struct kvm_xsave));
+}
+
+/* ------------------------------------------------------------------ */
+/* Kicker */
+
+struct _Kicker
+{
+  Vm *vm;
+  guint vp;
+  guint max_sleep_us;
+  gint quit;
+  guint requests;
+  GThread *thread;
+};
+
+static gpointer
+kicker_thread (gpointer data)
+{
+  Kicker *kicker = data;
+
+  while (!g_atomic_int_get (&kicker->quit))
+    {
+      hull_partition_request_yield (kicker->vm->partition, kicker->vp);
+      kicker->requests++;
+      g_usleep (g_random_int_range (0, (gint32)kicker->max_sleep_us + 1));
+    }
+  return NULL;
+}
+
+Kicker *
+kicker_start (Vm *vm, guint vp, guint max_sleep_us)
+{
+  Kicker *kicker = g_new0 (Kicker, 1);
+
+  kicker->vm = vm;
+  kicker->vp = vp;
+  kicker->max_sleep_us = max_sleep_us;
+  kicker->thread = g_thread_new ("test-kvm-kicker", kicker_thread, kicker);
+  return kicker;
+}
+
+guint
+kicker_stop (Kicker *kicker)
+{
+  guint requests;
+
+  g_atomic_int_set (&kicker->quit, 1);
+  g_thread_join (kicker->thread);
+  requests = kicker->requests;
+  g_free (kicker);
+  return requests;
 }

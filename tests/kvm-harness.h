@@ -46,10 +46,15 @@ typedef struct
 } Access;
 
 typedef struct _Vm Vm;
+typedef struct _Bus Bus;
+
+/* Called on the VP's thread after each access is recorded, outside the
+ * bus's lock: what a device does from inside its callback. */
+typedef void (*BusHook) (Bus *bus, const Access *access, gpointer data);
 
 /* Reads return the value set for the port or address (all ones when none),
  * truncated to the access size. */
-typedef struct
+struct _Bus
 {
   HullMutex lock;
   GArray *accesses;   /* Access */
@@ -57,8 +62,10 @@ typedef struct
   guint fatal_errors;
   guint stop_after_writes; /* also stop the writer after this many writes; 0: never */
   guint n_writes;
+  BusHook hook; /* set while no VP runs */
+  gpointer hook_data;
   Vm *vm;
-} Bus;
+};
 
 /* The bus's CpuIo; its data is a Bus. */
 extern const HullCpuIo bus_io;
@@ -67,6 +74,8 @@ guint64 load_le (const guint8 *buffer, gsize size);
 void store_le (guint8 *buffer, guint64 value, gsize size);
 void bus_set_value (Bus *bus, gboolean mmio, guint64 address, guint64 value);
 guint bus_count (Bus *bus);
+guint bus_count_kind (Bus *bus, AccessKind kind);
+void bus_clear (Bus *bus);
 void assert_access (Bus *bus, guint i, AccessKind kind, guint vp, guint64 address, gsize size,
                     guint64 value);
 
@@ -169,6 +178,12 @@ GVariant *vm_inspect (Vm *vm, const char *path);
 guint64 lookup_uint (GVariant *node, const char *key);
 void assert_exit (HullVpExit exit, HullVpExit expected);
 gsize xsave_size (void);
+
+/* A thread that asks VP @vp to yield over and over, sleeping 0 to
+ * @max_sleep_us between requests, until kicker_stop(). */
+typedef struct _Kicker Kicker;
+Kicker *kicker_start (Vm *vm, guint vp, guint max_sleep_us);
+guint kicker_stop (Kicker *kicker); /* the requests made */
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Vm, vm_free)
 

@@ -53,12 +53,16 @@ write_domain (const char *name, const char *kernel_file, guint vcpus, const char
   return path;
 }
 
+/* Runs hull-vm on @xml_path; with @inspect, it prints the inspect tree under
+   that path as JSON after the halt. */
 static void
-hull_vm (Run *run, const char *xml_path, const char *timeout)
+hull_vm (Run *run, const char *xml_path, const char *timeout, const char *inspect)
 {
   g_autofree char *tool = g_test_build_filename (G_TEST_BUILT, "..", "daemon", "hull-vm", NULL);
-  const char *argv[] = { tool,    "--xml",  xml_path, "--backend-dir", HULL_KVM_BACKEND_DIR,
-                         "--timeout", timeout, NULL };
+  const char *argv[] = { tool, "--xml", xml_path, "--backend-dir", HULL_KVM_BACKEND_DIR,
+                         "--timeout", timeout,
+                         inspect != NULL ? "--inspect" : NULL, inspect, /* optional */
+                         NULL };
   g_auto (GStrv) envp = g_environ_setenv (g_get_environ (), "LC_ALL", "C.UTF-8", TRUE);
   g_autoptr (GError) error = NULL;
   int wait_status;
@@ -92,21 +96,54 @@ typedef struct
   guint vcpus;
   const char *cmdline;
   int status;
-  const char *out[3];
+  const char *out[4];
+  const char *inspect;  /* an inspect path, or NULL */
+  const char *counter;  /* a counter under it that must reach min_count */
+  guint64 min_count;
 } GuestCase;
 
+/* What hello prints for a 64 MiB domain: Hull's e820 map, inclusive ends. */
+#define HELLO_E820 \
+  "e820: 0x0000000000000000-0x000000000009fbff usable\n" \
+  "e820: 0x000000000009fc00-0x00000000000fffff reserved\n" \
+  "e820: 0x0000000000100000-0x0000000003ffffff usable\n"
+
 static const GuestCase cases[] = {
-  { "hello", "hello", 1, NULL, 0,
-    { "Hello from a Hull guest\n", "wrote the boot timer", "halted: power-off" } },
+  { "hello", "hello", 1, "console=ttyS0 hello=1", 0,
+    { "Hello from a Hull guest\ncmdline: console=ttyS0 hello=1\n" HELLO_E820,
+      "wrote the boot timer", "halted: power-off" } },
+  { "hello/reboot", "hello", 1, "reboot", 10,
+    { "Hello from a Hull guest\ncmdline: reboot\n" HELLO_E820, "wrote the boot timer",
+      "halted: reset" } },
   { "exits/poweroff", "exits", 1, "exit=poweroff", 0, { "halted: power-off" } },
   { "exits/reset", "exits", 1, "exit=reset", 10, { "halted: reset" } },
   { "exits/triple-fault", "exits", 1, "exit=triple-fault", 12, { "halted: triple-fault (VP 0)" } },
   { "exits/io", "exits", 1, "exit=io", 0, { "AB", "halted: power-off" } },
   { "exits/mmio", "exits", 1, "exit=mmio", 0, { "halted: power-off" } },
+  { "exits/storm", "exits", 1, "exit=storm", 0, { "halted: power-off" },
+    "devices/debug-port", "post-writes", 10000 },
   { "exits/unknown", "exits", 1, "exit=nope", 0, { "exits: unknown exit", "halted: power-off" } },
   { "smp/2", "smp", 2, "cpus=2", 0, { "smp: 2 CPUs up", "halted: power-off" } },
   { "smp/4", "smp", 4, "cpus=4", 0, { "smp: 4 CPUs up", "halted: power-off" } },
 };
+
+/* The counter @name in the JSON object that ends @out (hull-vm --inspect
+   prints it last, after the halt line). */
+static guint64
+inspect_counter (const char *out, const char *name)
+{
+  g_autofree char *key = g_strdup_printf ("\"%s\" : ", name);
+  const char *json = strrchr (out, '{');
+  const char *field;
+  char *end = NULL;
+  guint64 value;
+
+  if (json == NULL || (field = strstr (json, key)) == NULL)
+    g_error ("no \"%s\" in the inspect output:\n%s", name, out);
+  value = g_ascii_strtoull (field + strlen (key), &end, 10);
+  g_assert_true (end != field + strlen (key));
+  return value;
+}
 
 static void
 test_guest (gconstpointer data)
@@ -118,12 +155,14 @@ test_guest (gconstpointer data)
   if (!kvm_usable ())
     return;
   path = write_domain (c->guest, c->guest, c->vcpus, c->cmdline);
-  hull_vm (&run, path, "60");
+  hull_vm (&run, path, "120", c->inspect);
   g_test_message ("%s: status %d\n%s%s", c->name, run.status, run.out, run.err);
   g_assert_cmpint (run.status, ==, c->status);
   for (guint i = 0; i < G_N_ELEMENTS (c->out) && c->out[i] != NULL; i++)
     if (strstr (run.out, c->out[i]) == NULL)
       g_error ("%s: output lacks \"%s\":\n%s", c->name, c->out[i], run.out);
+  if (c->counter != NULL)
+    g_assert_cmpuint (inspect_counter (run.out, c->counter), >=, c->min_count);
   g_unlink (path);
 }
 
@@ -137,7 +176,7 @@ test_idle_guest_times_out (void)
   if (!kvm_usable ())
     return;
   path = write_domain ("exits", "exits", 1, "exit=halt");
-  hull_vm (&run, path, "2");
+  hull_vm (&run, path, "2", NULL);
   g_assert_cmpint (run.status, ==, 124);
   g_unlink (path);
 }
@@ -153,7 +192,7 @@ test_not_a_kernel (void)
   if (!kvm_usable ())
     return;
   xml = write_domain ("not-a-kernel", source, 1, NULL);
-  hull_vm (&run, xml, "10");
+  hull_vm (&run, xml, "10", NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_nonnull (strstr (run.err, "not an ELF vmlinux or a bzImage"));
   g_unlink (xml);

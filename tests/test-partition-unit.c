@@ -661,6 +661,117 @@ test_unit_inspect (Fixture *f, gconstpointer data)
   g_assert_cmpuint (g_variant_n_children (vps), ==, f->n_vps);
 }
 
+/* A state whose VP 1 part the backend rejects: the container is fine, so
+ * the partition and VP 0 are restored before the failure. Nothing may stay
+ * changed. */
+static void
+test_unit_restore_rolls_back (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) state = NULL;
+  g_autoptr (GVariant) root = NULL;
+  g_autoptr (GVariant) partition = NULL;
+  g_autoptr (GVariant) vps = NULL;
+  g_autoptr (GVariant) bad = NULL;
+  g_autoptr (GBytes) bad_state = NULL;
+  GVariant *children[2];
+  guint32 version;
+  guint64 steps_before;
+
+  /* A state saved early … */
+  hull_partition_unit_start (f->unit);
+  assert_all_in_run (f);
+  hull_partition_unit_stop (f->unit);
+  state = hull_partition_unit_save (f->unit, &error);
+  g_assert_no_error (error);
+
+  /* … and VP 0 moved on since. */
+  hull_partition_unit_start (f->unit);
+  assert_all_in_run (f);
+  mock_vp_exit (f->mock, 0, HULL_VP_EXIT_CANCEL);
+  g_assert_true (mock_wait_runs (f->mock, 0, mock_vp_snapshot (f->mock, 0).runs, WAIT));
+  hull_partition_unit_stop (f->unit);
+  steps_before = mock_vp_snapshot (f->mock, 0).steps;
+
+  root = g_variant_ref_sink (
+      g_variant_new_from_bytes (G_VARIANT_TYPE ("(uaya(uay))"), state, FALSE));
+  g_variant_get (root, "(u@ay@a(uay))", &version, &partition, &vps);
+  children[0] = g_variant_get_child_value (vps, 0);
+  {
+    g_autoptr (GVariant) blob = g_variant_get_child_value (children[0], 1);
+    g_autoptr (GBytes) bytes = g_variant_get_data_as_bytes (blob);
+    g_autoptr (GVariant) saved
+        = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(ut)"), bytes, FALSE));
+    guint32 index;
+    guint64 saved_steps;
+
+    /* Otherwise a restore that kept the file's VP 0 would look rolled back. */
+    g_variant_get (saved, "(ut)", &index, &saved_steps);
+    g_assert_cmpuint (saved_steps, !=, steps_before);
+  }
+  children[1] = g_variant_new (
+      "(u@ay)", 1, g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, "x", 1, TRUE, NULL, NULL));
+  bad = g_variant_ref_sink (
+      g_variant_new ("(u@ay@a(uay))", version, partition, g_variant_new_array (NULL, children, 2)));
+  g_variant_unref (children[0]);
+  bad_state = g_variant_get_data_as_bytes (bad);
+
+  g_assert_false (hull_partition_unit_restore (f->unit, bad_state, &error));
+  g_assert_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA);
+  g_assert_null (strstr (error->message, "VP 1: VP 1"));
+  /* VP 0 was restored from the file, then put back. */
+  g_assert_cmpuint (mock_vp_snapshot (f->mock, 0).restores, >=, 2);
+  g_assert_cmpuint (mock_vp_snapshot (f->mock, 0).steps, ==, steps_before);
+}
+
+/* A halt raised on a non-VP thread (a device timer) while the unit is freed
+ * must not touch the freed unit (ASan and valgrind runs would see it). */
+typedef struct
+{
+  HullHalt *halt;
+  gint quit;
+} Raiser;
+
+static gpointer
+raise_halts (gpointer data)
+{
+  Raiser *raiser = data;
+
+  while (!g_atomic_int_get (&raiser->quit))
+    {
+      g_autoptr (HullHaltReason) reason = hull_halt_reason_new (HULL_HALT_WATCHDOG);
+
+      hull_halt_halt (raiser->halt, reason);
+      g_thread_yield ();
+    }
+  return NULL;
+}
+
+static void
+test_unit_free_while_halting (void)
+{
+  for (guint i = 0; i < 50; i++)
+    {
+      Fixture f = { 0 };
+      Raiser raiser = { 0 };
+      GThread *thread;
+
+      fixture_setup_n (&f, 2);
+      raiser.halt = f.halt;
+      thread = g_thread_new ("raiser", raise_halts, &raiser);
+      hull_partition_unit_start (f.unit);
+      g_usleep (g_random_int_range (0, 2000));
+      hull_partition_unit_free (f.unit);
+      f.unit = NULL;
+      g_atomic_int_set (&raiser.quit, 1);
+      g_thread_join (thread);
+      hull_halt_unref (f.halt);
+      g_queue_clear_full (&f.halts, (GDestroyNotify)hull_halt_reason_free);
+      hull_mutex_clear (&f.mutex);
+      hull_cond_clear (&f.cond);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Races under load */
 
@@ -796,6 +907,9 @@ main (int argc, char **argv)
   ADD ("unit/save-restore-same-step", test_unit_save_restore);
   ADD ("unit/restore-corrupt-changes-nothing", test_unit_restore_corrupt);
   ADD ("unit/inspect-vps-on-their-threads", test_unit_inspect);
+  ADD ("unit/restore-failure-rolls-back", test_unit_restore_rolls_back);
+  g_test_add_func ("/hull/partition-unit/unit/free-while-a-device-halts",
+                   test_unit_free_while_halting);
   g_test_add_func ("/hull/partition-unit/stress/1000-cycles-8-vps", test_stress_cycles);
 #undef ADD
 

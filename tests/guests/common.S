@@ -1,12 +1,14 @@
-/* Shared code of Hull's test guests: entry, serial output, power off,
-   command-line lookup.  Entered as docs/x86-boot.md says: 64-bit mode, the
-   loader's identity map of 0-4 GiB (CR3 = 0x9000), RSI = zero page,
-   RSP = 0x8ff0, interrupts off.  Each guest defines guest_main. */
+/* Shared code of Hull's test guests: entry, serial output (strings and hex
+   numbers), power off, command-line lookup.  Entered as docs/x86-boot.md
+   says: 64-bit mode, the loader's identity map of 0-4 GiB (CR3 = 0x9000),
+   RSI = zero page (also kept in zero_page), RSP = 0x8ff0, interrupts off.
+   Each guest defines guest_main. */
 
 #include "guest.h"
 
         .text
-        .globl _start, puts, putc, poweroff, hang, cmdline_arg
+        .globl _start, puts, putc, puthex, poweroff, hang, cmdline_arg, cmdline_word
+        .globl zero_page
 
 _start:
         mov     %rsi, zero_page(%rip)
@@ -45,11 +47,34 @@ putc:
         out     %al, %dx
         ret
 
+/* puthex: write %rdi as "0x" and 16 lowercase hex digits.  Clobbers %rax,
+   %rcx, %rdx, %rsi, %rdi, %r8. */
+puthex:
+        mov     $'0', %al
+        call    putc
+        mov     $'x', %al
+        call    putc
+        mov     $16, %r8d
+        lea     hexdigits(%rip), %rsi
+7:      rol     $4, %rdi        /* the top nibble first */
+        mov     %edi, %eax
+        and     $0xf, %eax
+        movzbl  (%rsi,%rax), %eax
+        call    putc
+        dec     %r8d
+        jnz     7b
+        ret
+
 /* cmdline_arg: find the word that starts with the key at %rdi (%edx bytes
    long, no NUL) in the command line.  Returns %rax = the byte after the key
-   in that word, or 0.  Clobbers %rcx, %rsi, %r8. */
+   in that word, or 0.  cmdline_word: the same, but the word must be the key
+   alone ("reboot", not "reboot=k").  Both clobber %rcx, %rsi, %r8, %r9. */
+cmdline_word:
+        mov     $1, %r9d
+        jmp     0f
 cmdline_arg:
-        mov     zero_page(%rip), %rax
+        xor     %r9d, %r9d
+0:      mov     zero_page(%rip), %rax
         mov     BP_CMD_LINE_PTR(%rax), %eax     /* zero-extends */
         test    %eax, %eax
         jz      5f
@@ -67,8 +92,18 @@ cmdline_arg:
         jmp     3b
 5:      xor     %eax, %eax
         ret
-6:      mov     %rsi, %rax
+6:      test    %r9d, %r9d      /* cmdline_word: the key must end the word */
+        jz      8f
+        movzbl  (%rsi), %ecx
+        jrcxz   8f
+        cmp     $' ', %cl
+        jne     4b
+8:      mov     %rsi, %rax
         ret
+
+        .section .rodata
+hexdigits:
+        .ascii  "0123456789abcdef"
 
         .data
         .balign 8

@@ -66,6 +66,15 @@ do_mmio:
         movl    $0x12345678, (%rax)
         jmp     poweroff
 
+/* An exit storm: STORM_EXITS byte writes to the POST port, then power off. */
+#define STORM_EXITS 10000
+do_storm:
+        mov     $STORM_EXITS, %ecx
+        mov     $0x5a, %al
+5:      out     %al, $PORT_POST
+        loop    5b
+        jmp     poweroff
+
 /* A 64-bit counter at 2 MiB that a save/restore test can watch. */
 do_count:
         mov     $0x200000, %eax
@@ -88,6 +97,7 @@ table:
         ENTRY ("io", do_io)
         ENTRY ("mmio", do_mmio)
         ENTRY ("count", do_count)
+        ENTRY ("storm", do_storm)
         .long   0
         .byte   0
 

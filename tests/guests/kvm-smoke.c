@@ -148,6 +148,21 @@ setup_low_memory (struct vm *vm, const char *cmdline)
   strcpy ((char *) vm->mem + CMDLINE, cmdline);
   vm->mem[ZERO_PAGE + 0x210] = 0xff; /* type_of_loader */
   memcpy (vm->mem + ZERO_PAGE + 0x228, &(uint32_t){ CMDLINE }, 4);
+  /* The e820 map Hull's loader writes for 64 MiB: {addr, size, type} at 0x2d0. */
+  static const struct
+  {
+    uint64_t addr, size;
+    uint32_t type;
+  } e820[] = { { 0, 0x9fc00, 1 }, { 0x9fc00, 0x60400, 2 }, { 0x100000, MEM_SIZE - 0x100000, 1 } };
+  for (unsigned i = 0; i < 3; i++)
+    {
+      uint8_t *e = vm->mem + ZERO_PAGE + 0x2d0 + i * 20;
+
+      memcpy (e, &e820[i].addr, 8);
+      memcpy (e + 8, &e820[i].size, 8);
+      memcpy (e + 16, &e820[i].type, 4);
+    }
+  vm->mem[ZERO_PAGE + 0x1e8] = 3; /* e820_entries */
 }
 
 static void
