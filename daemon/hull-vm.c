@@ -35,6 +35,11 @@ enum
   EXIT_INTERRUPTED = 130,
 };
 
+/* Guest output waits here for the main loop, so a stalled stdout (a pager,
+ * a full pipe) never blocks a VP inside the UART: a blocked VP would keep a
+ * stop from completing. Past the cap, output is dropped and counted. */
+#define CONSOLE_BUFFER_MAX (1 << 20)
+
 typedef struct
 {
   GMainLoop *loop;
@@ -42,6 +47,11 @@ typedef struct
   const HullDomainDef *def;
   char *inspect_path;
   int status;
+
+  GMutex console_lock;
+  GByteArray *console; /* bytes not yet written */
+  gboolean flush_pending;
+  guint64 console_dropped;
 } Run;
 
 static int
@@ -91,12 +101,51 @@ print_inspect (Run *run)
   g_print ("%s\n", text);
 }
 
-/* On VP threads: the guest's serial output goes to standard output as is. */
+static void
+flush_console (Run *run)
+{
+  g_autoptr (GByteArray) pending = NULL;
+  guint64 dropped;
+
+  g_mutex_lock (&run->console_lock);
+  pending = g_steal_pointer (&run->console);
+  run->console = g_byte_array_new ();
+  run->flush_pending = FALSE;
+  dropped = run->console_dropped;
+  run->console_dropped = 0;
+  g_mutex_unlock (&run->console_lock);
+
+  fwrite (pending->data, 1, pending->len, stdout);
+  if (dropped > 0)
+    g_printerr (_ ("hull-vm: %llu bytes of guest output were dropped (stdout too slow)\n"),
+                (unsigned long long)dropped);
+  fflush (stdout);
+}
+
+static gboolean
+on_flush_console (gpointer data)
+{
+  flush_console (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* On VP threads: queue the guest's serial output for the main loop. */
 static void
 on_console (HullMachine *machine, guint port, const guint8 *bytes, gsize len, gpointer user_data)
 {
-  fwrite (bytes, 1, len, stdout);
-  fflush (stdout);
+  Run *run = user_data;
+  gboolean schedule;
+
+  g_mutex_lock (&run->console_lock);
+  if (run->console->len + len <= CONSOLE_BUFFER_MAX)
+    g_byte_array_append (run->console, bytes, len);
+  else
+    run->console_dropped += len;
+  schedule = !run->flush_pending;
+  run->flush_pending = TRUE;
+  g_mutex_unlock (&run->console_lock);
+  if (schedule)
+    g_idle_add (on_flush_console, run);
 }
 
 static void
@@ -106,9 +155,10 @@ on_halt (HullMachine *machine, const HullHaltReason *reason, gpointer user_data)
   g_autofree char *text = hull_halt_reason_describe (reason);
   gint64 boot_time = hull_machine_get_boot_time (machine);
 
+  flush_console (run);
   if (boot_time >= 0)
     g_print (_ ("hull-vm: the guest wrote the boot timer %lld µs after start\n"),
-             (long long) boot_time);
+             (long long)boot_time);
   g_print (_ ("hull-vm: domain '%s' halted: %s\n"), run->def->name, text);
   run->status = exit_status_for_halt (reason->kind);
   g_main_loop_quit (run->loop);
@@ -220,6 +270,8 @@ main (int argc, char **argv)
       return EXIT_FAILED;
     }
   run = (Run){ loop, machine, def, inspect_path, EXIT_FAILED };
+  g_mutex_init (&run.console_lock);
+  run.console = g_byte_array_new ();
   hull_machine_set_halt_func (machine, on_halt, &run);
   hull_machine_set_console_func (machine, on_console, &run);
 
@@ -234,11 +286,16 @@ main (int argc, char **argv)
   hull_machine_start (machine);
   g_main_loop_run (loop);
   hull_partition_unit_stop (hull_machine_get_unit (machine));
+  /* The VPs are stopped: no more output comes; write what is left. */
+  g_idle_remove_by_data (&run);
+  flush_console (&run);
 
   if (inspect_path != NULL)
     print_inspect (&run);
   for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
     if (sources[i] != 0)
       g_source_remove (sources[i]);
+  g_byte_array_unref (run.console);
+  g_mutex_clear (&run.console_lock);
   return run.status;
 }
