@@ -58,6 +58,15 @@ static const guint8 mmio_guest[] = {
   0x03, 0xc6, 0x43, 0x04, 0x9a, 0x48, 0x8b, 0x4b, 0x08, 0x66, 0x8b, 0x53, 0x10, 0xe6, 0x81,
 };
 
+/* mov rbx,0xd0000000; movdqu xmm0,[rbx]; movdqu [0x4000],xmm0;
+ * movdqu [rbx+0x10],xmm0; out 0x81,al (needs CR4.OSFXSR). KVM splits each
+ * 16-byte access into two 8-byte MMIO exits. */
+static const guint8 split_mmio_guest[] = {
+  0x48, 0xbb, 0x00, 0x00, 0x00, 0xd0, 0x00, 0x00, 0x00, 0x00, 0xf3, 0x0f, 0x6f, 0x03, 0xf3,
+  0x0f, 0x7f, 0x04, 0x25, 0x00, 0x40, 0x00, 0x00, 0xf3, 0x0f, 0x7f, 0x43, 0x10, 0xe6, 0x81,
+};
+#define SPLIT_MMIO_RAM 0x4000u
+
 /* 1: inc rbx; mov eax,ebx; out 0x80,eax; jmp 1b */
 static const guint8 counter_guest[] = { 0x48, 0xff, 0xc3, 0x89, 0xd8, 0xe7, 0x80, 0xeb, 0xf7 };
 
@@ -333,6 +342,108 @@ test_mmio (void)
   regs = vm_get_registers (vm, 0);
   g_assert_cmphex (regs.rcx, ==, 0x1122334455667788ull);
   g_assert_cmphex (regs.rdx & 0xffff, ==, 0x4321);
+}
+
+enum
+{
+  SPLIT_YIELD = 1 << 0, /* the device asks for a yield rather than stopping */
+  SPLIT_KICKS = 1 << 1, /* and another thread asks for yields all along */
+};
+
+#define SPLIT_ROUNDS 200
+
+typedef struct
+{
+  guint flags;
+  guint interrupts;
+} SplitMmio;
+
+/* The device stops the VP, or asks it to yield, while it handles the first
+ * fragment of each 16-byte access. */
+static void
+split_mmio_hook (Bus *bus, const Access *access, gpointer data)
+{
+  SplitMmio *split = data;
+
+  if ((access->kind == ACCESS_MMIO_READ && access->address == MMIO_BASE)
+      || (access->kind == ACCESS_MMIO_WRITE && access->address == MMIO_BASE + 0x10))
+    {
+      split->interrupts++;
+      if (split->flags & SPLIT_YIELD)
+        hull_partition_request_yield (bus->vm->partition, access->vp);
+      else
+        g_atomic_int_set (&bus->vm->vps[access->vp].stop, 1);
+    }
+}
+
+/* A stop or yield that arrives between the two fragments of a split MMIO
+ * access: run() must still hand the second fragment to the device before it
+ * returns (completing an exit can give the next fragment's exit). */
+static void
+test_split_mmio (gconstpointer data)
+{
+  g_autoptr (Vm) vm = vm_new (1);
+  SplitMmio split = { GPOINTER_TO_UINT (data), 0 };
+  HullX86Registers regs = long_mode_registers (CODE);
+  HullVpExit interrupted = split.flags & SPLIT_YIELD ? HULL_VP_EXIT_YIELD : HULL_VP_EXIT_STOPPED;
+  Kicker *kicker = NULL;
+  guint runs = 0;
+
+  regs.cr4 |= 0x200; /* OSFXSR */
+  vm_write_tables (vm);
+  vm_write (vm, CODE, split_mmio_guest, sizeof split_mmio_guest);
+  vm->bus.hook = split_mmio_hook;
+  vm->bus.hook_data = &split;
+  if (split.flags & SPLIT_KICKS)
+    kicker = kicker_start (vm, 0, 50);
+
+  for (guint i = 0; i < SPLIT_ROUNDS; i++)
+    {
+      guint64 lo = 0x1716151413121110ull ^ ((guint64)i << 40);
+      guint64 hi = 0x2726252423222120ull ^ ((guint64)i << 40);
+      guint64 ram[2] = { 0, 0 };
+      guint round_runs = 0;
+
+      bus_clear (&vm->bus);
+      bus_set_value (&vm->bus, TRUE, MMIO_BASE, lo);
+      bus_set_value (&vm->bus, TRUE, MMIO_BASE + 8, hi);
+      vm_write (vm, SPLIT_MMIO_RAM, ram, sizeof ram);
+      g_assert_true (vm_set_state (vm, 0, HULL_REGISTER_GROUP_REGISTERS, &regs, sizeof regs, NULL));
+
+      while (bus_count_kind (&vm->bus, ACCESS_OUT) == 0)
+        {
+          HullVpExit exit = vm_run (vm, 0);
+
+          round_runs++;
+          g_assert_cmpuint (round_runs, <, 100000);
+          if (exit != HULL_VP_EXIT_YIELD)
+            assert_exit (exit, HULL_VP_EXIT_STOPPED);
+          /* Never back between the fragments of one access. */
+          g_assert_cmpuint (bus_count_kind (&vm->bus, ACCESS_MMIO_READ) % 2, ==, 0);
+          g_assert_cmpuint (bus_count_kind (&vm->bus, ACCESS_MMIO_WRITE) % 2, ==, 0);
+          if (!(split.flags & SPLIT_KICKS) && round_runs < 3)
+            assert_exit (exit, interrupted);
+        }
+      runs += round_runs;
+      if (!(split.flags & SPLIT_KICKS))
+        g_assert_cmpuint (round_runs, ==, 3); /* read, write, out 0x81 */
+
+      g_assert_cmpuint (bus_count (&vm->bus), ==, 5);
+      assert_access (&vm->bus, 0, ACCESS_MMIO_READ, 0, MMIO_BASE, 8, lo);
+      assert_access (&vm->bus, 1, ACCESS_MMIO_READ, 0, MMIO_BASE + 8, 8, hi);
+      assert_access (&vm->bus, 2, ACCESS_MMIO_WRITE, 0, MMIO_BASE + 0x10, 8, lo);
+      assert_access (&vm->bus, 3, ACCESS_MMIO_WRITE, 0, MMIO_BASE + 0x18, 8, hi);
+      assert_access (&vm->bus, 4, ACCESS_OUT, 0, STOP_PORT, 1, 0);
+      g_assert_true (hull_guest_memory_read (vm->memory, SPLIT_MMIO_RAM, ram, sizeof ram, NULL));
+      g_assert_cmphex (ram[0], ==, lo);
+      g_assert_cmphex (ram[1], ==, hi);
+      g_assert_cmphex (vm_get_registers (vm, 0).rip, ==, CODE + sizeof split_mmio_guest);
+    }
+
+  g_assert_cmpuint (split.interrupts, ==, 2 * SPLIT_ROUNDS);
+  if (kicker != NULL)
+    g_test_message ("%u rounds, %u runs, %u yield requests from the kicker", SPLIT_ROUNDS, runs,
+                    kicker_stop (kicker));
 }
 
 static void
@@ -1237,6 +1348,13 @@ main (int argc, char **argv)
     SIMPLE ("/hull/kvm/caps", test_caps),
     SIMPLE ("/hull/kvm/exit/io", test_io),
     SIMPLE ("/hull/kvm/exit/mmio", test_mmio),
+    { "/hull/kvm/exit/split-mmio/stop-between-fragments", test_split_mmio, GUINT_TO_POINTER (0) },
+    { "/hull/kvm/exit/split-mmio/yield-between-fragments", test_split_mmio,
+      GUINT_TO_POINTER (SPLIT_YIELD) },
+    { "/hull/kvm/exit/split-mmio/stop-between-fragments-kicked", test_split_mmio,
+      GUINT_TO_POINTER (SPLIT_KICKS) },
+    { "/hull/kvm/exit/split-mmio/yield-between-fragments-kicked", test_split_mmio,
+      GUINT_TO_POINTER (SPLIT_YIELD | SPLIT_KICKS) },
     SIMPLE ("/hull/kvm/exit/triple-fault", test_triple_fault),
     SIMPLE ("/hull/kvm/exit/fatal-internal-error", test_fatal),
     SIMPLE ("/hull/kvm/exit/invalid-state", test_invalid_state),

@@ -444,27 +444,6 @@ handle_exit (KvmProcessor *self, const HullCpuIo *io, gpointer io_data, HullVpEx
   return TRUE;
 }
 
-/* KVM finishes an IO or MMIO instruction on the next KVM_RUN; with
- * immediate_exit set it does that and returns EINTR without running the
- * guest, so the saved state is consistent. */
-static void
-complete_pending (KvmProcessor *self)
-{
-  KvmVp *vp = self->vp;
-  int r;
-
-  if (!self->pending)
-    return;
-  self->pending = FALSE;
-  __atomic_store_n (&vp->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-  r = ioctl (vp->fd, KVM_RUN, 0);
-  __atomic_store_n (&vp->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-  kvm_counter_add (&vp->counters.completions, 1);
-  if (r == 0 || (errno != EINTR && errno != EAGAIN))
-    g_warning ("VP %u: completing an exit with immediate_exit returned %d (%s)", vp->index, r,
-               r == 0 ? kvm_exit_reason_name (vp->run->exit_reason) : g_strerror (errno));
-}
-
 /* After KVM_EXIT_HLT without an in-kernel LAPIC: wait for a kick. */
 static void
 idle_wait (KvmVp *vp, const gint *stop)
@@ -479,7 +458,8 @@ idle_wait (KvmVp *vp, const gint *stop)
  * Returns TRUE when the exit was that step's own trap (swallowed unless the
  * debugger single-steps). */
 static gboolean
-end_step_over (KvmProcessor *self, HullVpExitDetail *detail, HullVpExit *exit, gboolean *report)
+end_step_over (KvmProcessor *self, const HullCpuIo *io, gpointer io_data, HullVpExitDetail *detail,
+               HullVpExit *exit, gboolean *report)
 {
   g_autoptr (GError) error = NULL;
   struct kvm_run *run = self->vp->run;
@@ -488,8 +468,7 @@ end_step_over (KvmProcessor *self, HullVpExitDetail *detail, HullVpExit *exit, g
   self->step_over = FALSE;
   if (!apply_guest_debug (self, FALSE, &error))
     {
-      detail->message = g_strdup (error->message);
-      *exit = HULL_VP_EXIT_FATAL;
+      *exit = fatal (self, io, io_data, detail, g_strdup (error->message));
       *report = TRUE;
       return TRUE;
     }
@@ -502,6 +481,14 @@ end_step_over (KvmProcessor *self, HullVpExitDetail *detail, HullVpExit *exit, g
   return FALSE;
 }
 
+/* run(). Once it has decided to return STOPPED or YIELD (@leaving), it
+ * still has to finish the instruction of a handled IO or MMIO exit, which
+ * KVM does only on the next KVM_RUN: it re-enters with immediate_exit = 1,
+ * so that KVM completes the exit and returns EINTR without running the
+ * guest. Completing may instead give a new exit of the same instruction (the
+ * second fragment of a split MMIO access: a 16-byte access, or one that
+ * crosses a page), which goes to the device like any other and is completed
+ * in turn. run() returns only with nothing pending, or on a guest exit. */
 static HullVpExit
 kvm_processor_run (HullProcessor *processor, const gint *stop, const HullCpuIo *io,
                    gpointer io_data, HullVpExitDetail *detail)
@@ -510,6 +497,7 @@ kvm_processor_run (HullProcessor *processor, const gint *stop, const HullCpuIo *
   KvmVp *vp = self->vp;
   KvmVpCounters *counters = &vp->counters;
   HullVpExit exit = HULL_VP_EXIT_CANCEL;
+  gboolean leaving = FALSE; /* exit is STOPPED or YIELD, once nothing is pending */
 
   ASSERT_VP_THREAD (self);
   g_return_val_if_fail (stop != NULL && io != NULL && detail != NULL, HULL_VP_EXIT_CANCEL);
@@ -528,51 +516,66 @@ kvm_processor_run (HullProcessor *processor, const gint *stop, const HullCpuIo *
        * callback: a device may have stopped the partition or asked for a
        * yield. */
       g_atomic_int_set (&vp->in_run, 1);
-      if (g_atomic_int_get (stop))
+      if (!leaving && g_atomic_int_get (stop))
         {
           exit = HULL_VP_EXIT_STOPPED;
-          break;
+          leaving = TRUE;
         }
-      if (g_atomic_int_get (&vp->yield) && g_atomic_int_compare_and_exchange (&vp->yield, 1, 0))
+      else if (!leaving && g_atomic_int_get (&vp->yield)
+               && g_atomic_int_compare_and_exchange (&vp->yield, 1, 0))
         {
           exit = HULL_VP_EXIT_YIELD;
-          break;
+          leaving = TRUE;
         }
-      if (g_atomic_int_get (&vp->nmi) && g_atomic_int_compare_and_exchange (&vp->nmi, 1, 0)
-          && ioctl (vp->fd, KVM_NMI, 0) < 0)
-        g_warning ("VP %u: KVM_NMI failed: %s", vp->index, g_strerror (errno));
-      if (vp->idle)
-        {
-          g_atomic_int_set (&vp->in_run, 0);
-          idle_wait (vp, stop);
-          continue;
-        }
-      if (self->step_over && !self->stepping)
-        {
-          g_autoptr (GError) error = NULL;
 
-          if (!apply_guest_debug (self, TRUE, &error))
+      if (leaving)
+        {
+          if (!self->pending)
+            break;
+          /* Complete the pending exit without running the guest. */
+          __atomic_store_n (&vp->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+          kvm_counter_add (&counters->completions, 1);
+        }
+      else
+        {
+          if (g_atomic_int_get (&vp->nmi) && g_atomic_int_compare_and_exchange (&vp->nmi, 1, 0)
+              && ioctl (vp->fd, KVM_NMI, 0) < 0)
+            g_warning ("VP %u: KVM_NMI failed: %s", vp->index, g_strerror (errno));
+          if (vp->idle)
             {
-              exit = fatal (self, io, io_data, detail, g_strdup (error->message));
-              break;
+              g_atomic_int_set (&vp->in_run, 0);
+              idle_wait (vp, stop);
+              continue;
             }
-          self->stepping = TRUE;
+          if (self->step_over && !self->stepping)
+            {
+              g_autoptr (GError) error = NULL;
+
+              if (!apply_guest_debug (self, TRUE, &error))
+                {
+                  exit = fatal (self, io, io_data, detail, g_strdup (error->message));
+                  break;
+                }
+              self->stepping = TRUE;
+            }
+          if (G_UNLIKELY (vp->partition->hypervisor->test_entry_delay_us != 0))
+            g_usleep (vp->partition->hypervisor->test_entry_delay_us);
         }
 
-      if (G_UNLIKELY (vp->partition->hypervisor->test_entry_delay_us != 0))
-        g_usleep (vp->partition->hypervisor->test_entry_delay_us);
       r = ioctl (vp->fd, KVM_RUN, 0);
       errsv = errno;
       /* A release store is enough here: a requester that still reads 1
        * sends one kick too many, which costs a spurious EINTR at most. */
       __atomic_store_n (&vp->in_run, 0, __ATOMIC_RELEASE);
       self->pending = FALSE; /* KVM_RUN completed the last exit's instruction */
+      if (r < 0 || leaving)
+        __atomic_store_n (&vp->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
       if (r < 0)
         {
-          __atomic_store_n (&vp->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
           if (errsv == EINTR || errsv == EAGAIN)
             {
-              kvm_counter_add (&counters->interrupted, 1);
+              if (!leaving)
+                kvm_counter_add (&counters->interrupted, 1);
               continue;
             }
           exit = fatal (
@@ -582,18 +585,20 @@ kvm_processor_run (HullProcessor *processor, const gint *stop, const HullCpuIo *
         }
 
       kvm_counter_add (&counters->exits[MIN (vp->run->exit_reason, KVM_EXIT_COUNTERS - 1)], 1);
-      if (self->stepping && end_step_over (self, detail, &exit, &report))
+      if (self->stepping && end_step_over (self, io, io_data, detail, &exit, &report))
         {
           if (report)
             break;
           continue;
         }
+      /* While leaving too: the exit a completion gave (the next fragment)
+       * reaches the device, and a guest exit replaces STOPPED or YIELD. */
       if (handle_exit (self, io, io_data, detail, &exit))
         break;
     }
 
   g_atomic_int_set (&vp->in_run, 0);
-  complete_pending (self);
+  g_assert (!self->pending);
   return exit;
 }
 
