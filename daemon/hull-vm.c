@@ -20,6 +20,7 @@
 #include "hull-domain-def.h"
 #include "hull-i18n.h"
 #include "hull-machine.h"
+#include "hull-sync.h"
 
 enum
 {
@@ -48,7 +49,7 @@ typedef struct
   char *inspect_path;
   int status;
 
-  GMutex console_lock;
+  HullMutex console_lock;
   GByteArray *console; /* bytes not yet written */
   gboolean flush_pending;
   guint64 console_dropped;
@@ -107,15 +108,16 @@ flush_console (Run *run)
   g_autoptr (GByteArray) pending = NULL;
   guint64 dropped;
 
-  g_mutex_lock (&run->console_lock);
+  hull_mutex_lock (&run->console_lock);
   pending = g_steal_pointer (&run->console);
   run->console = g_byte_array_new ();
   run->flush_pending = FALSE;
   dropped = run->console_dropped;
   run->console_dropped = 0;
-  g_mutex_unlock (&run->console_lock);
+  hull_mutex_unlock (&run->console_lock);
 
-  fwrite (pending->data, 1, pending->len, stdout);
+  if (pending->len > 0)
+    fwrite (pending->data, 1, pending->len, stdout);
   if (dropped > 0)
     g_printerr (_ ("hull-vm: %llu bytes of guest output were dropped (stdout too slow)\n"),
                 (unsigned long long)dropped);
@@ -136,14 +138,14 @@ on_console (HullMachine *machine, guint port, const guint8 *bytes, gsize len, gp
   Run *run = user_data;
   gboolean schedule;
 
-  g_mutex_lock (&run->console_lock);
+  hull_mutex_lock (&run->console_lock);
   if (run->console->len + len <= CONSOLE_BUFFER_MAX)
     g_byte_array_append (run->console, bytes, len);
   else
     run->console_dropped += len;
   schedule = !run->flush_pending;
   run->flush_pending = TRUE;
-  g_mutex_unlock (&run->console_lock);
+  hull_mutex_unlock (&run->console_lock);
   if (schedule)
     g_idle_add (on_flush_console, run);
 }
@@ -270,7 +272,7 @@ main (int argc, char **argv)
       return EXIT_FAILED;
     }
   run = (Run){ loop, machine, def, inspect_path, EXIT_FAILED };
-  g_mutex_init (&run.console_lock);
+  hull_mutex_init (&run.console_lock);
   run.console = g_byte_array_new ();
   hull_machine_set_halt_func (machine, on_halt, &run);
   hull_machine_set_console_func (machine, on_console, &run);
@@ -296,6 +298,6 @@ main (int argc, char **argv)
     if (sources[i] != 0)
       g_source_remove (sources[i]);
   g_byte_array_unref (run.console);
-  g_mutex_clear (&run.console_lock);
+  hull_mutex_clear (&run.console_lock);
   return run.status;
 }
