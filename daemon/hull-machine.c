@@ -41,6 +41,8 @@ struct _HullMachine
   gpointer halt_data;
   HullMachineConsoleFunc console_func;
   gpointer console_data;
+  HullMachineInputSpaceFunc input_space_func;
+  gpointer input_space_data;
   struct _Alive *alive;
 
   HullUart16550 *uarts[HULL_DOMAIN_MAX_SERIALS];
@@ -178,6 +180,16 @@ serial_output (gpointer data, const guint8 *bytes, gsize len)
     machine->console_func (machine, sink->port, bytes, len, machine->console_data);
 }
 
+static void
+serial_input_space (gpointer data)
+{
+  SerialSink *sink = data;
+  HullMachine *machine = sink->machine;
+
+  if (machine->input_space_func != NULL)
+    machine->input_space_func (machine, sink->port, machine->input_space_data);
+}
+
 static gboolean
 add_devices (HullMachine *machine, GError **error)
 {
@@ -194,6 +206,7 @@ add_devices (HullMachine *machine, GError **error)
         .irq = com_ports[port].irq,
         .output = serial_output,
         .raise_irq = raise_irq,
+        .input_space = serial_input_space,
         .data = &machine->sinks[port],
       };
 
@@ -351,6 +364,23 @@ hull_machine_set_console_func (HullMachine *machine, HullMachineConsoleFunc func
 {
   machine->console_func = func;
   machine->console_data = user_data;
+}
+
+void
+hull_machine_set_input_space_func (HullMachine *machine, HullMachineInputSpaceFunc func,
+                                   gpointer user_data)
+{
+  machine->input_space_func = func;
+  machine->input_space_data = user_data;
+}
+
+gsize
+hull_machine_push_console_input (HullMachine *machine, guint port, const guint8 *bytes, gsize len)
+{
+  g_return_val_if_fail (machine != NULL, 0);
+  g_return_val_if_fail (port < G_N_ELEMENTS (machine->uarts) && machine->uarts[port] != NULL, 0);
+
+  return hull_uart_16550_push_input (machine->uarts[port], bytes, len);
 }
 
 void

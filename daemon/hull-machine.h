@@ -28,6 +28,12 @@ typedef struct _HullMachine HullMachine;
 typedef void (*HullMachineConsoleFunc) (HullMachine *machine, guint port, const guint8 *bytes,
                                         gsize len, gpointer user_data);
 
+/* Serial port @port's input queue has room again after
+ * hull_machine_push_console_input() took less than it was given; called
+ * once per refusal, on the VP thread whose read made room (or the thread
+ * that reset the machine), with no lock held. */
+typedef void (*HullMachineInputSpaceFunc) (HullMachine *machine, guint port, gpointer user_data);
+
 /* Called on the machine's GMainContext; @reason is valid during the call. */
 typedef void (*HullMachineHaltFunc) (HullMachine *machine, const HullHaltReason *reason,
                                      gpointer user_data);
@@ -56,6 +62,26 @@ void hull_machine_set_halt_func (HullMachine *machine, HullMachineHaltFunc func,
 /* Set before starting the machine. */
 void hull_machine_set_console_func (HullMachine *machine, HullMachineConsoleFunc func,
                                     gpointer user_data);
+
+/* Set before starting the machine. */
+void hull_machine_set_input_space_func (HullMachine *machine, HullMachineInputSpaceFunc func,
+                                        gpointer user_data);
+
+/**
+ * hull_machine_push_console_input:
+ * @machine: a machine
+ * @port: a serial port the domain has (0..3)
+ * @bytes: input for the guest
+ * @len: how many bytes
+ *
+ * Sends @bytes to the guest on serial port @port's line [any thread]: the
+ * UART's receive FIFO and input queue take what fits.
+ *
+ * Returns: how many bytes were taken, from the start of @bytes; when fewer
+ *   than @len, the input space callback says when to try again.
+ */
+gsize hull_machine_push_console_input (HullMachine *machine, guint port, const guint8 *bytes,
+                                       gsize len);
 
 /* Starts the VPs and the boot timer's clock. */
 void hull_machine_start (HullMachine *machine);

@@ -3,24 +3,29 @@
  * Standalone mode, for development and tests:
  *
  *   hull-vm --xml FILE [--backend NAME] [--backend-dir DIR] [--timeout SEC]
- *           [--inspect PATH]
+ *           [--inspect PATH] [--console-log FILE]
  *
  * loads the backend, builds the partition from the definition, runs it until
  * the first halt, prints the halt reason and exits with a status that says
  * which (see exit_status_for_halt(); also in the man page and README).
+ * The guest's serial output goes to stdout (and serial port 0's to the
+ * console log), and stdin goes to serial port 0 (docs/console.md).
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
 #include <locale.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "hull-backend-loader.h"
+#include "hull-console.h"
 #include "hull-domain-def.h"
 #include "hull-i18n.h"
 #include "hull-machine.h"
-#include "hull-sync.h"
 
 enum
 {
@@ -36,10 +41,8 @@ enum
   EXIT_INTERRUPTED = 130,
 };
 
-/* Guest output waits here for the main loop, so a stalled stdout (a pager,
- * a full pipe) never blocks a VP inside the UART: a blocked VP would keep a
- * stop from completing. Past the cap, output is dropped and counted. */
-#define CONSOLE_BUFFER_MAX (1 << 20)
+/* The serial port stdin and --console-log are for. */
+#define INPUT_PORT 0
 
 typedef struct
 {
@@ -49,11 +52,29 @@ typedef struct
   char *inspect_path;
   int status;
 
-  HullMutex console_lock;
-  GByteArray *console; /* bytes not yet written */
-  gboolean flush_pending;
-  guint64 console_dropped;
+  /* One per serial port: guest output waits in them for the main loop, so a
+   * stalled stdout (a pager, a full pipe) or log never blocks a VP inside
+   * the UART: a blocked VP would keep a stop from completing. Past the
+   * console's queue limit, output is dropped and counted. */
+  HullConsole *consoles[HULL_DOMAIN_MAX_SERIALS];
+  guint64 reported_dropped;
+
+  /* stdin, read on the main loop and pushed to INPUT_PORT's UART. */
+  guint stdin_source;
+  int stdin_flags;     /* fd 0's flags before O_NONBLOCK, to restore; -1: none */
+  gboolean stdin_done; /* EOF or a read error */
+  GByteArray *input;   /* read, refused by the full UART: sent on input_space */
 } Run;
+
+static void
+run_clear (Run *run)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (run->consoles); i++)
+    g_clear_pointer (&run->consoles[i], hull_console_free);
+  g_clear_pointer (&run->input, g_byte_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
 
 static int
 exit_status_for_halt (HullHaltKind kind)
@@ -103,51 +124,145 @@ print_inspect (Run *run)
 }
 
 static void
-flush_console (Run *run)
+report_dropped (Run *run)
 {
-  g_autoptr (GByteArray) pending = NULL;
-  guint64 dropped;
+  guint64 dropped = 0;
 
-  hull_mutex_lock (&run->console_lock);
-  pending = g_steal_pointer (&run->console);
-  run->console = g_byte_array_new ();
-  run->flush_pending = FALSE;
-  dropped = run->console_dropped;
-  run->console_dropped = 0;
-  hull_mutex_unlock (&run->console_lock);
-
-  if (pending->len > 0)
-    fwrite (pending->data, 1, pending->len, stdout);
-  if (dropped > 0)
+  for (guint i = 0; i < G_N_ELEMENTS (run->consoles); i++)
+    if (run->consoles[i] != NULL)
+      dropped += hull_console_get_dropped (run->consoles[i]);
+  if (dropped > run->reported_dropped)
     g_printerr (_ ("hull-vm: %llu bytes of guest output were dropped (stdout too slow)\n"),
-                (unsigned long long)dropped);
-  fflush (stdout);
+                (unsigned long long)(dropped - run->reported_dropped));
+  run->reported_dropped = dropped;
 }
 
-static gboolean
-on_flush_console (gpointer data)
+/* Writes what the consoles hold to stdout (through on_console_output()). */
+static void
+flush_consoles (Run *run)
 {
-  flush_console (data);
-  return G_SOURCE_REMOVE;
+  for (guint i = 0; i < G_N_ELEMENTS (run->consoles); i++)
+    if (run->consoles[i] != NULL)
+      hull_console_flush (run->consoles[i]);
+  report_dropped (run);
 }
 
-/* On VP threads: queue the guest's serial output for the main loop. */
+/* On the main loop: a console's watch. */
+static void
+on_console_output (HullConsole *console, const guint8 *bytes, gsize len, gpointer user_data)
+{
+  Run *run = user_data;
+
+  fwrite (bytes, 1, len, stdout);
+  fflush (stdout);
+  report_dropped (run);
+}
+
+/* On VP threads: hand the guest's serial output to the port's console. */
 static void
 on_console (HullMachine *machine, guint port, const guint8 *bytes, gsize len, gpointer user_data)
 {
   Run *run = user_data;
-  gboolean schedule;
 
-  hull_mutex_lock (&run->console_lock);
-  if (run->console->len + len <= CONSOLE_BUFFER_MAX)
-    g_byte_array_append (run->console, bytes, len);
-  else
-    run->console_dropped += len;
-  schedule = !run->flush_pending;
-  run->flush_pending = TRUE;
-  hull_mutex_unlock (&run->console_lock);
-  if (schedule)
-    g_idle_add (on_flush_console, run);
+  hull_console_write (run->consoles[port], bytes, len);
+}
+
+/* Stops reading stdin for good and gives fd 0 its flags back. */
+static void
+stop_input (Run *run)
+{
+  g_clear_handle_id (&run->stdin_source, g_source_remove);
+  run->stdin_done = TRUE;
+  if (run->stdin_flags >= 0)
+    fcntl (STDIN_FILENO, F_SETFL, run->stdin_flags);
+  run->stdin_flags = -1;
+}
+
+static gboolean
+on_stdin (int fd, GIOCondition condition, gpointer user_data)
+{
+  Run *run = user_data;
+  guint8 buffer[4096];
+  gssize n;
+  gsize taken;
+
+  n = read (fd, buffer, sizeof buffer);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+  if (n <= 0)
+    {
+      /* EOF or an error: the guest keeps running without input. */
+      if (n < 0)
+        g_printerr (_ ("hull-vm: cannot read standard input: %s\n"), g_strerror (errno));
+      run->stdin_source = 0;
+      stop_input (run);
+      return G_SOURCE_REMOVE;
+    }
+  taken = hull_machine_push_console_input (run->machine, INPUT_PORT, buffer, (gsize)n);
+  if (taken == (gsize)n)
+    return G_SOURCE_CONTINUE;
+  /* The UART's queue is full: keep the rest and stop reading until the
+   * guest has read some (on_input_space()). */
+  g_byte_array_append (run->input, buffer + taken, (guint)((gsize)n - taken));
+  run->stdin_source = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+watch_stdin (Run *run)
+{
+  run->stdin_source = g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, run);
+}
+
+/* On the main loop: the UART has room for the input it refused. */
+static gboolean
+on_input_space (gpointer user_data)
+{
+  Run *run = user_data;
+  gsize taken;
+
+  if (run->input->len == 0)
+    return G_SOURCE_REMOVE;
+  taken = hull_machine_push_console_input (run->machine, INPUT_PORT, run->input->data,
+                                           run->input->len);
+  g_byte_array_remove_range (run->input, 0, (guint)taken);
+  /* Still full: input_space comes again. */
+  if (run->input->len == 0 && !run->stdin_done)
+    watch_stdin (run);
+  return G_SOURCE_REMOVE;
+}
+
+/* On a VP thread (or the main loop): marshal to the main loop. */
+static void
+on_uart_input_space (HullMachine *machine, guint port, gpointer user_data)
+{
+  g_idle_add_full (G_PRIORITY_DEFAULT, on_input_space, user_data, NULL);
+}
+
+/* Reads stdin, whatever it is (a terminal stays in its cooked mode), on the
+ * main loop; nothing when there is no stdin or no INPUT_PORT. */
+static void
+start_input (Run *run)
+{
+  g_autoptr (GError) error = NULL;
+  int flags = fcntl (STDIN_FILENO, F_GETFL);
+
+  run->stdin_flags = -1;
+  run->stdin_done = TRUE;
+  if (flags < 0 || run->consoles[INPUT_PORT] == NULL)
+    return;
+  if ((flags & O_NONBLOCK) == 0)
+    {
+      if (!g_unix_set_fd_nonblocking (STDIN_FILENO, TRUE, &error))
+        {
+          g_printerr (_ ("hull-vm: cannot read standard input: %s\n"), error->message);
+          return;
+        }
+      run->stdin_flags = flags;
+    }
+  run->stdin_done = FALSE;
+  hull_machine_set_input_space_func (run->machine, on_uart_input_space, run);
+  watch_stdin (run);
 }
 
 static void
@@ -157,7 +272,8 @@ on_halt (HullMachine *machine, const HullHaltReason *reason, gpointer user_data)
   g_autofree char *text = hull_halt_reason_describe (reason);
   gint64 boot_time = hull_machine_get_boot_time (machine);
 
-  flush_console (run);
+  /* The guest's output before the halt line. */
+  flush_consoles (run);
   if (boot_time >= 0)
     g_print (_ ("hull-vm: the guest wrote the boot timer %lld µs after start\n"),
              (long long)boot_time);
@@ -210,6 +326,7 @@ main (int argc, char **argv)
   g_autofree char *backend = NULL;
   g_autofree char *backend_dir = NULL;
   g_autofree char *inspect_path = NULL;
+  g_autofree char *console_log = NULL;
   int timeout = 0;
   GOptionEntry entries[] = {
     { "xml", 0, 0, G_OPTION_ARG_FILENAME, &xml, N_ ("The domain definition to run"), N_ ("FILE") },
@@ -223,16 +340,19 @@ main (int argc, char **argv)
     { "inspect", 0, 0, G_OPTION_ARG_STRING, &inspect_path,
       N_ ("After the halt, print the inspect tree under PATH as JSON (\"\" for all)"),
       N_ ("PATH") },
+    { "console-log", 0, 0, G_OPTION_ARG_FILENAME, &console_log,
+      N_ ("Append the guest's output on serial port 0 to FILE"), N_ ("FILE") },
     { NULL },
   };
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (HullDomainDef) def = NULL;
   g_autoptr (HullBackendLoader) loader = NULL;
-  g_autoptr (HullMachine) machine = NULL;
   g_autoptr (GMainLoop) loop = NULL;
+  /* Cleared after the machine: no console is freed under a running VP. */
+  g_auto (Run) run = { .stdin_flags = -1 };
+  g_autoptr (HullMachine) machine = NULL;
   guint sources[3] = { 0 };
-  Run run = { 0 };
 
   setlocale (LC_ALL, "");
   hull_i18n_init ();
@@ -264,6 +384,25 @@ main (int argc, char **argv)
       return EXIT_FAILED;
     }
 
+  for (guint i = 0; i < def->serials->len; i++)
+    {
+      const HullChardevDef *serial = g_ptr_array_index (def->serials, i);
+      const char *log = serial->port == INPUT_PORT ? console_log : NULL;
+
+      run.consoles[serial->port] = hull_console_new (0, log, &error);
+      if (run.consoles[serial->port] == NULL)
+        {
+          g_printerr ("hull-vm: %s\n", error->message);
+          return EXIT_FAILED;
+        }
+      hull_console_add_watch (run.consoles[serial->port], on_console_output, &run);
+    }
+  if (console_log != NULL && run.consoles[INPUT_PORT] == NULL)
+    {
+      g_printerr (_ ("hull-vm: --console-log: domain '%s' has no serial port 0\n"), def->name);
+      return EXIT_FAILED;
+    }
+
   loop = g_main_loop_new (NULL, FALSE);
   machine = hull_machine_new (def, loader, backend, -1, NULL, &error);
   if (machine == NULL)
@@ -271,11 +410,15 @@ main (int argc, char **argv)
       g_printerr ("hull-vm: %s\n", error->message);
       return EXIT_FAILED;
     }
-  run = (Run){ loop, machine, def, inspect_path, EXIT_FAILED };
-  hull_mutex_init (&run.console_lock);
-  run.console = g_byte_array_new ();
+  run.loop = loop;
+  run.machine = machine;
+  run.def = def;
+  run.inspect_path = inspect_path;
+  run.status = EXIT_FAILED;
+  run.input = g_byte_array_new ();
   hull_machine_set_halt_func (machine, on_halt, &run);
   hull_machine_set_console_func (machine, on_console, &run);
+  start_input (&run);
 
   sources[0] = g_unix_signal_add (SIGINT, on_signal, &run);
   sources[1] = g_unix_signal_add (SIGTERM, on_signal, &run);
@@ -289,15 +432,15 @@ main (int argc, char **argv)
   g_main_loop_run (loop);
   hull_partition_unit_stop (hull_machine_get_unit (machine));
   /* The VPs are stopped: no more output comes; write what is left. */
-  g_idle_remove_by_data (&run);
-  flush_console (&run);
+  flush_consoles (&run);
+  stop_input (&run);
+  while (g_idle_remove_by_data (&run))
+    ;
 
   if (inspect_path != NULL)
     print_inspect (&run);
   for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
     if (sources[i] != 0)
       g_source_remove (sources[i]);
-  g_byte_array_unref (run.console);
-  hull_mutex_clear (&run.console_lock);
   return run.status;
 }
