@@ -7,6 +7,7 @@
 
 #include "hull-error.h"
 #include "hull-halt.h"
+#include "null-io.h"
 
 #define SAVE_TYPE "(ut)"
 
@@ -435,34 +436,6 @@ io_is_mmio (gpointer data, guint64 address)
   return FALSE;
 }
 
-static gint
-io_ack_pic (gpointer data)
-{
-  return -1;
-}
-
-static void
-io_eoi (gpointer data, guint32 irq)
-{
-}
-
-static void
-io_read (gpointer data, guint vp, guint64 address, guint8 *buffer, gsize len)
-{
-  memset (buffer, 0xff, len);
-}
-
-static void
-io_write (gpointer data, guint vp, guint64 address, const guint8 *buffer, gsize len)
-{
-}
-
-static void
-io_read_port (gpointer data, guint vp, guint16 port, guint8 *buffer, gsize len)
-{
-  memset (buffer, 0xff, len);
-}
-
 static void
 io_write_port (gpointer data, guint vp, guint16 port, const guint8 *buffer, gsize len)
 {
@@ -474,21 +447,15 @@ io_write_port (gpointer data, guint vp, guint16 port, const guint8 *buffer, gsiz
     }
 }
 
-static HullVpExit
-io_fatal (gpointer data, guint vp, const char *message)
-{
-  return HULL_VP_EXIT_FATAL;
-}
-
 static const HullCpuIo mock_io = {
   .is_mmio = io_is_mmio,
-  .acknowledge_pic_interrupt = io_ack_pic,
-  .handle_eoi = io_eoi,
-  .read_mmio = io_read,
-  .write_mmio = io_write,
-  .read_io = io_read_port,
+  .acknowledge_pic_interrupt = null_io_acknowledge_pic_interrupt,
+  .handle_eoi = null_io_handle_eoi,
+  .read_mmio = null_io_read_mmio,
+  .write_mmio = null_io_write_mmio,
+  .read_io = null_io_read_io,
   .write_io = io_write_port,
-  .fatal_error = io_fatal,
+  .fatal_error = null_io_fatal_error,
 };
 
 const HullCpuIo *

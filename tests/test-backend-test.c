@@ -155,9 +155,9 @@ test_io_order (void)
          "</hull:vp>");
   HullX86Registers regs;
 
-  bus_add_register (&vm->bus, FALSE, 0x64, 0x1c);
-  bus_add_register (&vm->bus, TRUE, 0xd0000000, 0);
-  bus_add_register (&vm->bus, TRUE, 0xd0001000, 0);
+  bus_set_value (&vm->bus, FALSE, 0x64, 0x1c);
+  bus_set_value (&vm->bus, TRUE, 0xd0000000, 0);
+  bus_set_value (&vm->bus, TRUE, 0xd0001000, 0);
   assert_exit (vm_run (vm, 0), HULL_VP_EXIT_POWER_OFF);
 
   g_assert_cmpuint (bus_count (&vm->bus), ==, 8);
@@ -238,7 +238,7 @@ test_jump_loop (void)
   g_autoptr (GVariant) node = NULL;
 
   /* The 7th write kicks the VP from inside the device callback. */
-  vm->bus.yield_after = 7;
+  vm->bus.yield_after_writes = 7;
   assert_exit (vm_run (vm, 0), HULL_VP_EXIT_YIELD);
 
   g_assert_cmpuint (bus_count (&vm->bus), ==, 7);
@@ -377,7 +377,6 @@ test_stop_from_device (void)
                                          "<hull:halt reason='poweroff'/>"
                                          "</hull:vp>");
 
-  vm->bus.stop_after = &vm->vps[0].stop;
   vm->bus.stop_after_writes = 1;
   assert_exit (vm_run (vm, 0), HULL_VP_EXIT_STOPPED);
   g_assert_cmpuint (bus_count (&vm->bus), ==, 1);
@@ -536,7 +535,7 @@ test_reset (void)
   Call call = { 0 };
   HullX86Registers regs;
 
-  vm->bus.yield_after = 3;
+  vm->bus.yield_after_writes = 3;
   assert_exit (vm_run (vm, 0), HULL_VP_EXIT_YIELD);
   regs = vm_get_registers (vm, 0);
   g_assert_cmpuint (regs.rip, ==, 4);
@@ -687,7 +686,7 @@ test_save_restore (void)
   HullMsi msi = { 0xfee00000, 0x31 };
 
   /* Stop after the second write: at step 2 (the IN). */
-  vm->bus.yield_after = 2;
+  vm->bus.yield_after_writes = 2;
   assert_exit (vm_run (vm, 0), HULL_VP_EXIT_YIELD);
   saved = vm_save (vm, 0);
   vm->partition->ops->request_msi (vm->partition, 0, &msi);
@@ -794,7 +793,7 @@ test_restore_corrupt (void)
   HullX86Registers before, after;
   HullMsi msi = { 0xfee00000, 0x32 };
 
-  vm->bus.yield_after = 1;
+  vm->bus.yield_after_writes = 1;
   assert_exit (vm_run (vm, 0), HULL_VP_EXIT_YIELD);
   before = vm_get_registers (vm, 0);
   good = vm_save (vm, 0);

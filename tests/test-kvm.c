@@ -354,6 +354,7 @@ enum
 
 typedef struct
 {
+  Vm *vm;
   guint flags;
   guint interrupts;
 } SplitMmio;
@@ -370,9 +371,9 @@ split_mmio_hook (Bus *bus, const Access *access, gpointer data)
     {
       split->interrupts++;
       if (split->flags & SPLIT_YIELD)
-        hull_partition_request_yield (bus->vm->partition, access->vp);
+        hull_partition_request_yield (split->vm->partition, access->vp);
       else
-        g_atomic_int_set (&bus->vm->vps[access->vp].stop, 1);
+        g_atomic_int_set (&split->vm->vps[access->vp].stop, 1);
     }
 }
 
@@ -383,7 +384,7 @@ static void
 test_split_mmio (gconstpointer data)
 {
   g_autoptr (Vm) vm = vm_new (1);
-  SplitMmio split = { GPOINTER_TO_UINT (data), 0 };
+  SplitMmio split = { vm, GPOINTER_TO_UINT (data), 0 };
   HullX86Registers regs = long_mode_registers (CODE);
   HullVpExit interrupted = split.flags & SPLIT_YIELD ? HULL_VP_EXIT_YIELD : HULL_VP_EXIT_STOPPED;
   Kicker *kicker = NULL;
@@ -583,7 +584,7 @@ do_stress (Vp *vp, gpointer data)
       /* Every fourth kick arrives while this thread is outside run(). */
       if (stress->sleep_every_4th && i % 4 == 0)
         g_usleep (500);
-      exit = vp->processor->ops->run (vp->processor, &vp->stop, &bus_io, &vp->vm->bus, &detail);
+      exit = vp->processor->ops->run (vp->processor, &vp->stop, &bus_io, vp->bus, &detail);
       g_free (detail.message);
       if (exit != HULL_VP_EXIT_YIELD && !g_atomic_int_get (&stress->bad))
         {
@@ -663,7 +664,7 @@ kick_stress (HullHypervisor *hv, guint n, gboolean at_entry)
       worst = MAX (worst, g_get_monotonic_time () - kicked);
     }
   g_assert_true (job_wait (job, JOB_TIMEOUT_US));
-  g_free (job);
+  job_free (job);
   g_assert_false (stress.bad);
 
   node = vm_inspect (vm, "");
@@ -718,7 +719,7 @@ test_ap_waits_until_kicked (void)
   g_assert_false (job_wait (job, BLOCKED_US));
   hull_partition_request_yield (vm->partition, 1);
   g_assert_true (job_wait (job, PROMPT_US));
-  g_free (job);
+  job_free (job);
   assert_exit (call.exit, HULL_VP_EXIT_YIELD);
   vm_get_state (vm, 1, HULL_REGISTER_GROUP_ACTIVITY, &activity, sizeof activity);
   g_assert_cmpuint (activity.mp_state, ==, HULL_MP_STATE_WAIT_FOR_SIPI);
@@ -739,7 +740,7 @@ test_nmi (void)
   g_assert_false (job_wait (job, BLOCKED_US));
   vm->partition->ops->pulse_lint (vm->partition, 0, 0, 1);
   g_assert_true (job_wait (job, PROMPT_US));
-  g_free (job);
+  job_free (job);
   assert_exit (call.exit, HULL_VP_EXIT_TRIPLE_FAULT);
   node = vm_inspect (vm, "");
   g_assert_cmpuint (lookup_uint (node, "nmis"), ==, 1);
@@ -1144,18 +1145,15 @@ test_smp (gconstpointer data)
   for (guint i = 0; i < n_vps; i++)
     {
       g_assert_true (job_wait (jobs[i], JOB_TIMEOUT_US));
-      g_free (jobs[i]);
+      job_free (jobs[i]);
       assert_exit (calls[i].exit, HULL_VP_EXIT_STOPPED);
     }
 
   g_assert_cmpuint (bus_count (&vm->bus), ==, 2 * n_vps);
   for (guint i = 0; i < bus_count (&vm->bus); i++)
     {
-      Access access;
+      Access access = bus_get (&vm->bus, i);
 
-      hull_mutex_lock (&vm->bus.lock);
-      access = g_array_index (vm->bus.accesses, Access, i);
-      hull_mutex_unlock (&vm->bus.lock);
       if (access.address == 0x90)
         g_assert_cmphex (access.value, ==, 0x100 + access.vp);
       else

@@ -28,6 +28,7 @@
 #include "hull-error.h"
 #include "hull-guest-memory.h"
 #include "hull-topology.h"
+#include "null-io.h"
 
 #define GUEST_RIP 0x1000
 #define RAM_SIZE (1u << 20)
@@ -45,40 +46,6 @@ typedef struct
   gint stop;
 } Counter;
 
-static gboolean
-io_is_mmio (gpointer data, guint64 address)
-{
-  return TRUE;
-}
-
-static gint
-io_ack (gpointer data)
-{
-  return -1;
-}
-
-static void
-io_eoi (gpointer data, guint32 irq)
-{
-}
-
-static void
-io_read (gpointer data, guint vp, guint64 address, guint8 *buffer, gsize len)
-{
-  memset (buffer, 0xff, len);
-}
-
-static void
-io_write (gpointer data, guint vp, guint64 address, const guint8 *buffer, gsize len)
-{
-}
-
-static void
-io_read_port (gpointer data, guint vp, guint16 port, guint8 *buffer, gsize len)
-{
-  memset (buffer, 0xff, len);
-}
-
 static void
 io_write_port (gpointer data, guint vp, guint16 port, const guint8 *buffer, gsize len)
 {
@@ -88,21 +55,16 @@ io_write_port (gpointer data, guint vp, guint16 port, const guint8 *buffer, gsiz
     g_atomic_int_set (&counter->stop, 1);
 }
 
-static HullVpExit
-io_fatal (gpointer data, guint vp, const char *message)
-{
-  return HULL_VP_EXIT_FATAL;
-}
-
+/* No devices: only the port writes are counted. */
 static const HullCpuIo noop_io = {
-  .is_mmio = io_is_mmio,
-  .acknowledge_pic_interrupt = io_ack,
-  .handle_eoi = io_eoi,
-  .read_mmio = io_read,
-  .write_mmio = io_write,
-  .read_io = io_read_port,
+  .is_mmio = null_io_is_mmio,
+  .acknowledge_pic_interrupt = null_io_acknowledge_pic_interrupt,
+  .handle_eoi = null_io_handle_eoi,
+  .read_mmio = null_io_read_mmio,
+  .write_mmio = null_io_write_mmio,
+  .read_io = null_io_read_io,
   .write_io = io_write_port,
-  .fatal_error = io_fatal,
+  .fatal_error = null_io_fatal_error,
 };
 
 typedef struct
