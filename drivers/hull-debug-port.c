@@ -4,6 +4,7 @@
 #include "hull-debug-port.h"
 
 #include "hull-error.h"
+#include "hull-saved-state.h"
 #include "hull-i18n.h"
 #include "hull-sync.h"
 
@@ -206,7 +207,6 @@ gboolean
 hull_debug_port_restore (HullDebugPort *port, GBytes *bytes, GError **error)
 {
   g_autoptr (GVariant) state = NULL;
-  guint32 version;
   gboolean has_post_code;
   guint8 post_code;
   guint64 post_count;
@@ -216,23 +216,13 @@ hull_debug_port_restore (HullDebugPort *port, GBytes *bytes, GError **error)
   g_return_val_if_fail (bytes != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  state = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (SAVE_TYPE), bytes, FALSE));
-  if (g_variant_get_size (state) != g_bytes_get_size (bytes) || !g_variant_is_normal_form (state))
+  state = hull_saved_state_open (bytes, SAVE_TYPE, SAVE_VERSION, error);
+  if (state == NULL)
     {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,
-                   _ ("debug port: the saved state is damaged (%llu bytes, not a debug port "
-                      "state)"),
-                   (unsigned long long)g_bytes_get_size (bytes));
+      g_prefix_error (error, "%s", _ ("debug port: "));
       return FALSE;
     }
-  g_variant_get (state, SAVE_TYPE, &version, &has_post_code, &post_code, &post_count, &boot_time);
-  if (version != SAVE_VERSION)
-    {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,
-                   _ ("debug port: the saved state has version %u, expected %u"), version,
-                   SAVE_VERSION);
-      return FALSE;
-    }
+  g_variant_get (state, SAVE_TYPE, NULL, &has_post_code, &post_code, &post_count, &boot_time);
   if (boot_time < -1 || (!has_post_code && post_code != 0) || (has_post_code && post_count == 0))
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,

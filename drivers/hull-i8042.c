@@ -5,6 +5,7 @@
 #include "hull-i8042.h"
 
 #include "hull-error.h"
+#include "hull-saved-state.h"
 #include "hull-i18n.h"
 #include "hull-sync.h"
 
@@ -342,29 +343,19 @@ hull_i8042_restore (HullI8042 *i8042, GBytes *bytes, GError **error)
 {
   g_autoptr (GVariant) state = NULL;
   I8042State s;
-  guint32 version;
 
   g_return_val_if_fail (i8042 != NULL, FALSE);
   g_return_val_if_fail (bytes != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  state = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (SAVE_TYPE), bytes, FALSE));
-  /* A fixed-size type of the wrong size reads as zeros: check the size. */
-  if (g_variant_get_size (state) != g_bytes_get_size (bytes) || !g_variant_is_normal_form (state))
+  state = hull_saved_state_open (bytes, SAVE_TYPE, SAVE_VERSION, error);
+  if (state == NULL)
     {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,
-                   _ ("i8042: the saved state is damaged (%llu bytes, not an i8042 state)"),
-                   (unsigned long long)g_bytes_get_size (bytes));
+      g_prefix_error (error, "%s", _ ("i8042: "));
       return FALSE;
     }
-  g_variant_get (state, SAVE_TYPE, &version, &s.ctr, &s.outport, &s.data, &s.pending, &s.obf,
+  g_variant_get (state, SAVE_TYPE, NULL, &s.ctr, &s.outport, &s.data, &s.pending, &s.obf,
                  &s.last_was_command);
-  if (version != SAVE_VERSION)
-    {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,
-                   _ ("i8042: the saved state has version %u, expected %u"), version, SAVE_VERSION);
-      return FALSE;
-    }
   if (!valid_pending (s.pending))
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,

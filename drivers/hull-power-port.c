@@ -4,6 +4,7 @@
 #include "hull-power-port.h"
 
 #include "hull-error.h"
+#include "hull-saved-state.h"
 #include "hull-i18n.h"
 #include "hull-sync.h"
 
@@ -122,27 +123,15 @@ gboolean
 hull_power_port_restore (HullPowerPort *port, GBytes *bytes, GError **error)
 {
   g_autoptr (GVariant) state = NULL;
-  guint32 version;
 
   g_return_val_if_fail (port != NULL, FALSE);
   g_return_val_if_fail (bytes != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  state = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (SAVE_TYPE), bytes, FALSE));
-  if (g_variant_get_size (state) != g_bytes_get_size (bytes) || !g_variant_is_normal_form (state))
+  state = hull_saved_state_open (bytes, SAVE_TYPE, SAVE_VERSION, error);
+  if (state == NULL)
     {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,
-                   _ ("power port: the saved state is damaged (%llu bytes, not a power port "
-                      "state)"),
-                   (unsigned long long)g_bytes_get_size (bytes));
-      return FALSE;
-    }
-  g_variant_get (state, SAVE_TYPE, &version);
-  if (version != SAVE_VERSION)
-    {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,
-                   _ ("power port: the saved state has version %u, expected %u"), version,
-                   SAVE_VERSION);
+      g_prefix_error (error, "%s", _ ("power port: "));
       return FALSE;
     }
   return TRUE;

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "hull-error.h"
+#include "hull-saved-state.h"
 #include "hull-i18n.h"
 #include "hull-sync.h"
 
@@ -649,21 +650,16 @@ parse_state (HullUart16550 *uart, GBytes *bytes, UartState *s, GError **error)
   g_autoptr (GVariant) queue = NULL;
   const guint8 *data;
   gsize n;
-  guint32 version;
   gboolean thr_ipending;
 
-  state = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (SAVE_TYPE), bytes, FALSE));
-  if (!g_variant_is_normal_form (state))
-    return corrupt (uart, error, _ ("not a 16550 UART state"));
-  g_variant_get (state, SAVE_FORMAT, &version, &s->divisor, &s->ier, &s->lcr, &s->mcr, &s->fcr,
-                 &s->scr, &s->lsr_errors, &s->msr_deltas, &s->rbr, &thr_ipending, &rx, &queue);
-  if (version != SAVE_VERSION)
+  state = hull_saved_state_open (bytes, SAVE_TYPE, SAVE_VERSION, error);
+  if (state == NULL)
     {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,
-                   _ ("serial port '%s': the saved state has version %u, expected %u"), uart->name,
-                   version, SAVE_VERSION);
+      g_prefix_error (error, _ ("serial port '%s': "), uart->name);
       return FALSE;
     }
+  g_variant_get (state, SAVE_FORMAT, NULL, &s->divisor, &s->ier, &s->lcr, &s->mcr, &s->fcr, &s->scr,
+                 &s->lsr_errors, &s->msr_deltas, &s->rbr, &thr_ipending, &rx, &queue);
   s->thr_ipending = thr_ipending;
   if ((s->ier & ~IER_MASK) != 0 || (s->mcr & ~MCR_MASK) != 0 || (s->fcr & ~FCR_STORED) != 0
       || (s->lsr_errors & ~LSR_ERRORS) != 0 || (s->msr_deltas & ~MSR_DELTAS) != 0)

@@ -9,6 +9,7 @@
 
 #include "hull-error.h"
 #include "hull-i18n.h"
+#include "hull-saved-state.h"
 #include "hull-sync.h"
 #include "hull-vp-runner.h"
 
@@ -331,14 +332,6 @@ do_save (HullPartitionUnit *unit, GError **error)
   return g_variant_get_data_as_bytes (state);
 }
 
-static gboolean
-corrupt (GError **error, const char *why)
-{
-  g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA, _ ("the saved state is damaged: %s"),
-               why);
-  return FALSE;
-}
-
 /* Checks the container before the backends see any of it. */
 static gboolean
 parse_saved_state (HullPartitionUnit *unit, GBytes *state, GBytes **partition_blob,
@@ -347,20 +340,11 @@ parse_saved_state (HullPartitionUnit *unit, GBytes *state, GBytes **partition_bl
   g_autoptr (GVariant) root = NULL;
   g_autoptr (GVariant) partition = NULL;
   g_autoptr (GVariant) vps = NULL;
-  guint32 version;
 
-  root = g_variant_ref_sink (
-      g_variant_new_from_bytes (G_VARIANT_TYPE (SAVED_STATE_TYPE), state, FALSE));
-  if (!g_variant_is_normal_form (root))
-    return corrupt (error, _ ("it is not in the saved-state format"));
-  g_variant_get (root, "(u@ay@a(uay))", &version, &partition, &vps);
-  if (version != SAVED_STATE_VERSION)
-    {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,
-                   _ ("the saved state has format version %u; this Hull reads version %u"), version,
-                   SAVED_STATE_VERSION);
-      return FALSE;
-    }
+  root = hull_saved_state_open (state, SAVED_STATE_TYPE, SAVED_STATE_VERSION, error);
+  if (root == NULL)
+    return FALSE;
+  g_variant_get (root, "(u@ay@a(uay))", NULL, &partition, &vps);
   if (g_variant_n_children (vps) != unit->n_vps)
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,

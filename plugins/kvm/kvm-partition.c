@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hull-error.h"
+#include "hull-saved-state.h"
 #include "hull-i18n.h"
 #include "hull-inspect.h"
 
@@ -402,24 +403,19 @@ decode_state (KvmPartition *self, GBytes *bytes, KvmVmState *state, GError **err
   g_autoptr (GVariant) variant = NULL;
   g_autoptr (GVariant) master = NULL, slave = NULL, ioapic = NULL, pit = NULL;
   g_autoptr (GVariantIter) routes = NULL;
-  guint32 version, n_vps, flags;
+  guint32 n_vps, flags;
   guint64 clock, address;
   guint32 data;
   guint8 irq;
 
-  variant = g_variant_ref_sink (
-      g_variant_new_from_bytes (G_VARIANT_TYPE (KVM_PARTITION_SAVE_TYPE), bytes, FALSE));
-  if (!g_variant_is_normal_form (variant))
-    return corrupt (self, error, _ ("not a kvm backend partition state"));
-  g_variant_get (variant, KVM_PARTITION_SAVE_FORMAT, &version, &n_vps, NULL, NULL, NULL, NULL, NULL,
-                 NULL, NULL);
-  if (version != KVM_SAVE_VERSION)
+  variant = hull_saved_state_open (bytes, KVM_PARTITION_SAVE_TYPE, KVM_SAVE_VERSION, error);
+  if (variant == NULL)
     {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,
-                   _ ("domain '%s': the partition's saved state has version %u, expected %u"),
-                   self->name, version, KVM_SAVE_VERSION);
+      g_prefix_error (error, _ ("domain '%s': partition: "), self->name);
       return FALSE;
     }
+  g_variant_get (variant, KVM_PARTITION_SAVE_FORMAT, NULL, &n_vps, NULL, NULL, NULL, NULL, NULL,
+                 NULL, NULL);
   if (n_vps != self->n_vps)
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hull-error.h"
+#include "hull-saved-state.h"
 #include "hull-i18n.h"
 
 #include "kvm-private.h"
@@ -74,14 +75,10 @@ static gboolean
 check_saved (KvmVp *vp, GVariant *variant, GError **error)
 {
   g_autoptr (GVariant) groups = NULL;
-  guint32 version, index;
+  guint32 index;
   guint next = 0;
 
-  if (!g_variant_is_normal_form (variant))
-    return corrupt (vp, error, _ ("not a kvm backend processor state"));
-  g_variant_get (variant, "(uu@a(uay))", &version, &index, &groups);
-  if (version != KVM_SAVE_VERSION)
-    return corrupt (vp, error, _ ("unknown version"));
+  g_variant_get (variant, "(uu@a(uay))", NULL, &index, &groups);
   if (index != vp->index)
     return corrupt (vp, error, _ ("it belongs to another VP"));
   for (gsize i = 0; i < g_variant_n_children (groups); i++)
@@ -142,8 +139,12 @@ kvm_vp_restore (KvmVp *vp, GBytes *bytes, GError **error)
   g_autoptr (GBytes) snapshot = NULL;
   g_autoptr (GError) local = NULL;
 
-  variant = g_variant_ref_sink (
-      g_variant_new_from_bytes (G_VARIANT_TYPE (KVM_PROCESSOR_SAVE_TYPE), bytes, FALSE));
+  variant = hull_saved_state_open (bytes, KVM_PROCESSOR_SAVE_TYPE, KVM_SAVE_VERSION, error);
+  if (variant == NULL)
+    {
+      g_prefix_error (error, _ ("VP %u: "), vp->index);
+      return FALSE;
+    }
   if (!check_saved (vp, variant, error))
     return FALSE;
   snapshot = kvm_vp_save (vp, error);

@@ -12,6 +12,7 @@
 
 #include "hull-backend.h"
 #include "hull-error.h"
+#include "hull-saved-state.h"
 #include "hull-i18n.h"
 #include "hull-inspect.h"
 
@@ -223,31 +224,19 @@ test_partition_restore (HullPartition *partition, GBytes *bytes, GError **error)
 {
   TestPartition *self = test_partition (partition);
   g_autoptr (GVariant) state = NULL;
-  guint32 version, n_vps;
+  guint32 n_vps;
   TestCounters c;
 
   g_return_val_if_fail (bytes != NULL, FALSE);
 
-  state = g_variant_ref_sink (
-      g_variant_new_from_bytes (G_VARIANT_TYPE (TEST_PARTITION_SAVE_TYPE), bytes, FALSE));
-  /* A fixed-size type of the wrong size reads as zeros: check the size. */
-  if (g_variant_get_size (state) != g_bytes_get_size (bytes) || !g_variant_is_normal_form (state))
+  state = hull_saved_state_open (bytes, TEST_PARTITION_SAVE_TYPE, TEST_SAVE_VERSION, error);
+  if (state == NULL)
     {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,
-                   _ ("domain '%s': the partition's saved state is damaged (%llu bytes, not a "
-                      "test backend partition state)"),
-                   self->name, (unsigned long long)g_bytes_get_size (bytes));
+      g_prefix_error (error, _ ("domain '%s': partition: "), self->name);
       return FALSE;
     }
-  g_variant_get (state, TEST_PARTITION_SAVE_TYPE, &version, &n_vps, &c.msis, &c.ioapic_routes,
+  g_variant_get (state, TEST_PARTITION_SAVE_TYPE, NULL, &n_vps, &c.msis, &c.ioapic_routes,
                  &c.ioapic_asserts, &c.lint_pulses, &c.accepted_ranges, &c.accepted_pages);
-  if (version != TEST_SAVE_VERSION)
-    {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,
-                   _ ("domain '%s': the partition's saved state has version %u, expected %u"),
-                   self->name, version, TEST_SAVE_VERSION);
-      return FALSE;
-    }
   if (n_vps != self->n_vps)
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,
