@@ -1,0 +1,108 @@
+/* hull-worker-client.h — hulld's side of one hull-vm worker (docs/daemon.md).
+ *
+ * Spawns a worker for a domain (or reattaches to a running one after a
+ * daemon restart), waits for its ready line, connects to its peer-to-peer
+ * socket and hands out the generated HullDBusWorker proxy for calls. It
+ * tells its owner when the worker halts, changes state, or goes away, and
+ * reaps the processes it spawned. Main-loop only: every function and signal
+ * runs on the thread-default GMainContext it was created on.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "hull-dbus.h"
+
+G_BEGIN_DECLS
+
+#define HULL_TYPE_WORKER_CLIENT (hull_worker_client_get_type ())
+G_DECLARE_FINAL_TYPE (HullWorkerClient, hull_worker_client, HULL, WORKER_CLIENT, GObject)
+
+/**
+ * HullWorkerSpawnOptions:
+ * @worker_path: the hull-vm binary
+ * @uuid: the domain's UUID
+ * @xml_path: the live definition the worker runs ($runtime/vm/<uuid>.xml)
+ * @runtime_dir: hulld's runtime directory (the worker uses its vm/)
+ * @log_path: the worker's stdout and stderr ($log/<uuid>.log)
+ * @console_log_path: (nullable): serial port 0's log
+ * @backend: (nullable): the backend's name; %NULL: the domain's type
+ * @backend_dir: (nullable): where plugins are; %NULL: the worker's default
+ */
+typedef struct
+{
+  const char *worker_path;
+  const char *uuid;
+  const char *xml_path;
+  const char *runtime_dir;
+  const char *log_path;
+  const char *console_log_path;
+  const char *backend;
+  const char *backend_dir;
+} HullWorkerSpawnOptions;
+
+/**
+ * hull_worker_client_spawn_async:
+ *
+ * Starts a worker and connects to it once it says READY. The worker is
+ * built but not started: call Worker.Start through the proxy. On failure
+ * the error is the worker's own (its ERROR line: code and message), or
+ * %HULL_ERROR_FAILED naming its log when it died without one, and no
+ * process is left behind.
+ */
+void hull_worker_client_spawn_async (const HullWorkerSpawnOptions *options,
+                                     GCancellable *cancellable, GAsyncReadyCallback callback,
+                                     gpointer user_data);
+HullWorkerClient *hull_worker_client_spawn_finish (GAsyncResult *result, GError **error);
+
+/**
+ * hull_worker_client_attach_async:
+ * @runtime_dir: hulld's runtime directory
+ * @uuid: the domain's UUID
+ *
+ * Reattaches to a worker left running by an earlier hulld: reads
+ * $runtime/vm/<uuid>.status, checks its pid is alive and connects to its
+ * socket. Fails with %HULL_ERROR_NOT_FOUND when there is no live worker
+ * (no record, a dead pid, a refused socket) and %HULL_ERROR_CORRUPT_DATA for
+ * a damaged record; the caller then removes the stale files
+ * (hull_worker_client_remove_stale()).
+ */
+void hull_worker_client_attach_async (const char *runtime_dir, const char *uuid,
+                                      GCancellable *cancellable, GAsyncReadyCallback callback,
+                                      gpointer user_data);
+HullWorkerClient *hull_worker_client_attach_finish (GAsyncResult *result, GError **error);
+
+/* Removes $runtime/vm/<uuid>.{sock,status} of a worker that is gone. */
+void hull_worker_client_remove_stale (const char *runtime_dir, const char *uuid);
+
+/* The proxy for Worker calls; its State, HaltKind, … properties are kept
+ * up to date. */
+HullDBusWorker *hull_worker_client_get_proxy (HullWorkerClient *client);
+GPid hull_worker_client_get_pid (HullWorkerClient *client);
+
+/**
+ * hull_worker_client_stop_async:
+ *
+ * Calls Worker.Stop and completes when the worker's connection has closed
+ * (and, for a spawned worker, the process is reaped). The "closed" signal
+ * then carries expected = TRUE. If the worker does not go within a few
+ * seconds, it is killed (SIGKILL) and the call still succeeds.
+ */
+void hull_worker_client_stop_async (HullWorkerClient *client, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+gboolean hull_worker_client_stop_finish (HullWorkerClient *client, GAsyncResult *result,
+                                         GError **error);
+
+/* Kills the worker (SIGKILL) without asking; "closed" follows. */
+void hull_worker_client_kill (HullWorkerClient *client);
+
+/*
+ * Signals:
+ * - "halted" (const char *kind, const char *description): Worker.Halted.
+ * - "state-changed" (const char *state): the worker's State property changed.
+ * - "closed" (gboolean expected): the connection is gone; expected is TRUE
+ *   after hull_worker_client_stop_async() or _kill(), FALSE when the worker
+ *   died on its own. Emitted once; the client is useless afterwards.
+ */
+
+G_END_DECLS
