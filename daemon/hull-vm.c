@@ -1,5 +1,11 @@
 /* hull-vm — the per-VM worker.
  *
+ * Worker mode, spawned by hulld (docs/daemon.md; daemon/hull-worker.c):
+ *
+ *   hull-vm --worker --uuid UUID --xml FILE --runtime-dir DIR
+ *           [--console-log FILE] [--backend NAME] [--backend-dir DIR]
+ *           --ready-fd N
+ *
  * Standalone mode, for development and tests:
  *
  *   hull-vm --xml FILE [--backend NAME] [--backend-dir DIR] [--timeout SEC]
@@ -24,8 +30,10 @@
 #include "hull-backend-loader.h"
 #include "hull-console.h"
 #include "hull-domain-def.h"
+#include "hull-error.h"
 #include "hull-i18n.h"
 #include "hull-machine.h"
+#include "hull-worker.h"
 
 enum
 {
@@ -319,6 +327,48 @@ speed_name (HullExecutionSpeed speed)
     }
 }
 
+/* Worker mode's options; the rest are shared with standalone mode. */
+typedef struct
+{
+  gboolean enabled;
+  char *uuid;
+  char *runtime_dir;
+  int ready_fd;
+} WorkerArgs;
+
+/* Worker mode: set up, say READY (or ERROR) on the ready fd, serve. */
+static int
+run_worker (const WorkerArgs *args, const HullWorkerOptions *options)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HullWorker) worker = NULL;
+
+  worker = hull_worker_new (options, &error);
+  hull_worker_report_ready (args->ready_fd, error);
+  if (worker == NULL)
+    {
+      g_printerr ("hull-vm: %s\n", error->message);
+      return EXIT_FAILED;
+    }
+  return hull_worker_run (worker);
+}
+
+/* A usage error in worker mode also goes to the ready fd, if there is one,
+ * so that hulld can report it. */
+static int
+worker_usage_error (const WorkerArgs *args, const char *message)
+{
+  g_printerr ("hull-vm: %s\n", message);
+  if (args->ready_fd >= 0 && fcntl (args->ready_fd, F_GETFD) >= 0)
+    {
+      g_autoptr (GError) error
+          = g_error_new_literal (HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT, message);
+
+      hull_worker_report_ready (args->ready_fd, error);
+    }
+  return EXIT_USAGE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -328,6 +378,7 @@ main (int argc, char **argv)
   g_autofree char *inspect_path = NULL;
   g_autofree char *console_log = NULL;
   int timeout = 0;
+  WorkerArgs worker = { .ready_fd = -1 };
   GOptionEntry entries[] = {
     { "xml", 0, 0, G_OPTION_ARG_FILENAME, &xml, N_ ("The domain definition to run"), N_ ("FILE") },
     { "backend", 0, 0, G_OPTION_ARG_STRING, &backend,
@@ -342,6 +393,14 @@ main (int argc, char **argv)
       N_ ("PATH") },
     { "console-log", 0, 0, G_OPTION_ARG_FILENAME, &console_log,
       N_ ("Append the guest's output on serial port 0 to FILE"), N_ ("FILE") },
+    { "worker", 0, 0, G_OPTION_ARG_NONE, &worker.enabled,
+      N_ ("Run as hulld's worker: serve the domain on a D-Bus socket"), NULL },
+    { "uuid", 0, 0, G_OPTION_ARG_STRING, &worker.uuid, N_ ("Worker mode: the domain's UUID"),
+      N_ ("UUID") },
+    { "runtime-dir", 0, 0, G_OPTION_ARG_FILENAME, &worker.runtime_dir,
+      N_ ("Worker mode: hulld's runtime directory (the socket goes to its vm/)"), N_ ("DIR") },
+    { "ready-fd", 0, 0, G_OPTION_ARG_INT, &worker.ready_fd,
+      N_ ("Worker mode: write READY or ERROR to this file descriptor"), N_ ("N") },
     { NULL },
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -358,11 +417,48 @@ main (int argc, char **argv)
   hull_i18n_init ();
 
   context = g_option_context_new (NULL);
-  g_option_context_set_summary (context, _ ("Run one virtual machine until it halts."));
+  g_option_context_set_summary (
+      context, _ ("Run one virtual machine until it halts, or (--worker) serve it to hulld."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("hull-vm: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (worker.enabled)
+    {
+      HullWorkerOptions options = {
+        .uuid = worker.uuid,
+        .xml_path = xml,
+        .runtime_dir = worker.runtime_dir,
+        .console_log = console_log,
+        .backend = backend,
+        .backend_dir = backend_dir,
+      };
+      int status;
+
+      if (worker.ready_fd < 0 || fcntl (worker.ready_fd, F_GETFD) < 0)
+        status = worker_usage_error (&worker, _ ("--worker needs an open --ready-fd N"));
+      else if (xml == NULL || worker.uuid == NULL || worker.runtime_dir == NULL || argc > 1)
+        status = worker_usage_error (
+            &worker, _ ("--worker needs --uuid UUID, --xml FILE and --runtime-dir DIR"));
+      else if (timeout != 0 || inspect_path != NULL)
+        status = worker_usage_error (
+            &worker, _ ("--timeout and --inspect are for standalone mode, not --worker"));
+      else
+        {
+          fcntl (worker.ready_fd, F_SETFD, FD_CLOEXEC);
+          status = run_worker (&worker, &options);
+        }
+      g_free (worker.uuid);
+      g_free (worker.runtime_dir);
+      return status;
+    }
+  if (worker.uuid != NULL || worker.runtime_dir != NULL || worker.ready_fd >= 0)
+    {
+      g_printerr (_ ("hull-vm: --uuid, --runtime-dir and --ready-fd need --worker\n"));
+      g_free (worker.uuid);
+      g_free (worker.runtime_dir);
       return EXIT_USAGE;
     }
   if (xml == NULL || argc > 1 || timeout < 0)

@@ -6,6 +6,11 @@
  * tells its owner when the worker halts, changes state, or goes away, and
  * reaps the processes it spawned. Main-loop only: every function and signal
  * runs on the thread-default GMainContext it was created on.
+ *
+ * Dropping the last reference closes the connection but leaves the worker
+ * running (a restarting hulld reattaches to it); a spawned worker is still
+ * reaped when it exits, by a child watch that no longer refers to the
+ * client.
  */
 #pragma once
 
@@ -28,6 +33,8 @@ G_DECLARE_FINAL_TYPE (HullWorkerClient, hull_worker_client, HULL, WORKER_CLIENT,
  * @console_log_path: (nullable): serial port 0's log
  * @backend: (nullable): the backend's name; %NULL: the domain's type
  * @backend_dir: (nullable): where plugins are; %NULL: the worker's default
+ * @ready_timeout_ms: how long the worker may take to say READY (and to
+ *   accept the connection); 0: the default, 30 s
  */
 typedef struct
 {
@@ -39,6 +46,7 @@ typedef struct
   const char *console_log_path;
   const char *backend;
   const char *backend_dir;
+  guint ready_timeout_ms;
 } HullWorkerSpawnOptions;
 
 /**
@@ -47,8 +55,15 @@ typedef struct
  * Starts a worker and connects to it once it says READY. The worker is
  * built but not started: call Worker.Start through the proxy. On failure
  * the error is the worker's own (its ERROR line: code and message), or
- * %HULL_ERROR_FAILED naming its log when it died without one, and no
- * process is left behind.
+ * %HULL_ERROR_FAILED naming its log when it died without one (with its
+ * exit status), %HULL_ERROR_TIMED_OUT when it said nothing in time, and no
+ * process is left behind: the worker is killed if needed and reaped before
+ * the call completes. Cancelling @cancellable ends the setup the same way,
+ * with %G_IO_ERROR_CANCELLED.
+ *
+ * The worker gets stdin from /dev/null, stdout and stderr appended to
+ * @options->log_path (created 0600), the ready pipe and no other fd, and a
+ * session of its own (setsid()).
  */
 void hull_worker_client_spawn_async (const HullWorkerSpawnOptions *options,
                                      GCancellable *cancellable, GAsyncReadyCallback callback,
@@ -64,8 +79,13 @@ HullWorkerClient *hull_worker_client_spawn_finish (GAsyncResult *result, GError 
  * $runtime/vm/<uuid>.status, checks its pid is alive and connects to its
  * socket. Fails with %HULL_ERROR_NOT_FOUND when there is no live worker
  * (no record, a dead pid, a refused socket) and %HULL_ERROR_CORRUPT_DATA for
- * a damaged record; the caller then removes the stale files
+ * a damaged record (unparsable, no pid or socket, another domain's UUID),
+ * naming the file; the caller then removes the stale files
  * (hull_worker_client_remove_stale()).
+ *
+ * An attached worker is not our child: it cannot be reaped (its parent is
+ * init or a subreaper), and its death is seen only as its connection
+ * closing.
  */
 void hull_worker_client_attach_async (const char *runtime_dir, const char *uuid,
                                       GCancellable *cancellable, GAsyncReadyCallback callback,
@@ -76,8 +96,10 @@ HullWorkerClient *hull_worker_client_attach_finish (GAsyncResult *result, GError
 void hull_worker_client_remove_stale (const char *runtime_dir, const char *uuid);
 
 /* The proxy for Worker calls; its State, HaltKind, … properties are kept
- * up to date. */
+ * up to date. (transfer none) */
 HullDBusWorker *hull_worker_client_get_proxy (HullWorkerClient *client);
+/* The worker's process id (an attached worker's from its status record);
+ * still returned after the worker is gone. */
 GPid hull_worker_client_get_pid (HullWorkerClient *client);
 
 /**
@@ -86,21 +108,29 @@ GPid hull_worker_client_get_pid (HullWorkerClient *client);
  * Calls Worker.Stop and completes when the worker's connection has closed
  * (and, for a spawned worker, the process is reaped). The "closed" signal
  * then carries expected = TRUE. If the worker does not go within a few
- * seconds, it is killed (SIGKILL) and the call still succeeds.
+ * seconds (5), or refuses Stop, it is killed (SIGKILL) and the call still
+ * succeeds; so does stopping a worker that is already gone. A worker that
+ * survives SIGKILL for 5 more seconds (stuck in the kernel) is given up on
+ * with a warning: the call succeeds, "closed" is emitted, and a spawned one
+ * is still reaped whenever it exits. Cancelling @cancellable does not stop
+ * the stop: the call completes as usual, then with %G_IO_ERROR_CANCELLED.
  */
 void hull_worker_client_stop_async (HullWorkerClient *client, GCancellable *cancellable,
                                     GAsyncReadyCallback callback, gpointer user_data);
 gboolean hull_worker_client_stop_finish (HullWorkerClient *client, GAsyncResult *result,
                                          GError **error);
 
-/* Kills the worker (SIGKILL) without asking; "closed" follows. */
+/* Kills the worker (SIGKILL) without asking; "closed" follows (expected =
+ * TRUE). Does nothing once the worker is gone: a reaped pid is never
+ * signalled. */
 void hull_worker_client_kill (HullWorkerClient *client);
 
 /*
  * Signals:
  * - "halted" (const char *kind, const char *description): Worker.Halted.
  * - "state-changed" (const char *state): the worker's State property changed.
- * - "closed" (gboolean expected): the connection is gone; expected is TRUE
+ * - "closed" (gboolean expected): the worker is gone: its connection closed
+ *   or, spawned, it was reaped, whichever came first; expected is TRUE
  *   after hull_worker_client_stop_async() or _kill(), FALSE when the worker
  *   died on its own. Emitted once; the client is useless afterwards.
  */

@@ -24,23 +24,20 @@ run_clear (Run *run)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
 
-/* Runs hullctl with a NULL-terminated argument list, feeding @input. */
+/* Runs hullctl with @argv (NULL-terminated), feeding @input, with @env
+ * (NULL or "NAME=value" pairs; "NAME" alone unsets) set. */
 static void
-hullctl (Run *run, const char *input, ...)
+hullctl_envv (Run *run, const char *const *env, const char *input, const char *const *args)
 {
   g_autofree char *tool = g_test_build_filename (G_TEST_BUILT, "..", "tools", "hullctl", NULL);
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GSubprocess) process = NULL;
   g_autoptr (GError) error = NULL;
-  const char *arg;
-  va_list args;
 
   g_ptr_array_add (argv, tool);
-  va_start (args, input);
-  while ((arg = va_arg (args, const char *)) != NULL)
-    g_ptr_array_add (argv, (gpointer)arg);
-  va_end (args);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer)args[i]);
   g_ptr_array_add (argv, NULL);
 
   /* The tests read English messages, whatever the caller's locale. */
@@ -49,12 +46,60 @@ hullctl (Run *run, const char *input, ...)
                                    | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
   g_subprocess_launcher_unsetenv (launcher, "LANGUAGE");
+  /* Never the caller's buses, whatever a test asks for. */
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS",
+                                "unix:path=/nonexistent/hull-test-session-bus", TRUE);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS",
+                                "unix:path=/nonexistent/hull-test-system-bus", TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "HULL_BUS");
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    {
+      const char *equals = strchr (env[i], '=');
+      g_autofree char *name = g_strndup (env[i], equals != NULL ? equals - env[i] : -1);
+
+      if (equals != NULL)
+        g_subprocess_launcher_setenv (launcher, name, equals + 1, TRUE);
+      else
+        g_subprocess_launcher_unsetenv (launcher, name);
+    }
   process = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, input, NULL, &run->out, &run->err, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_if_exited (process));
   run->status = g_subprocess_get_exit_status (process);
+}
+
+/* Runs hullctl with a NULL-terminated argument list, feeding @input. */
+static void
+hullctl (Run *run, const char *input, ...)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  const char *arg;
+  va_list ap;
+
+  va_start (ap, input);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (args, (gpointer)arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  hullctl_envv (run, NULL, input, (const char *const *)args->pdata);
+}
+
+/* Likewise with environment settings (see hullctl_envv()). */
+static void
+hullctl_env (Run *run, const char *const *env, ...)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  const char *arg;
+  va_list ap;
+
+  va_start (ap, env);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (args, (gpointer)arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  hullctl_envv (run, env, NULL, (const char *const *)args->pdata);
 }
 
 static char *
@@ -290,8 +335,8 @@ static void
 test_validate_lenient_warns_before_error (void)
 {
   g_autofree char *file
-    = write_temp ("<domain type='test'><name>x</name>\n<features/>\n<memory unit='XiB'>1</memory>"
-                  "<vcpu>1</vcpu></domain>\n");
+      = write_temp ("<domain type='test'><name>x</name>\n<features/>\n<memory unit='XiB'>1</memory>"
+                    "<vcpu>1</vcpu></domain>\n");
   g_auto (Run) run = { 0 };
   const char *warning, *error;
 
@@ -315,6 +360,218 @@ test_missing_file (void)
   g_assert_nonnull (strstr (run.err, "/nonexistent/web1.xml"));
 }
 
+/* Every command, offline and daemon, as `hullctl --help` must list it. */
+static const char *const all_commands[] = {
+  "validate", "format",  "layout",  "define",  "create", "undefine",     "start",     "shutdown",
+  "destroy",  "reboot",  "reset",   "suspend", "resume", "clear-halt",   "autostart", "list",
+  "dominfo",  "dumpxml", "console", "inspect", "event",  "capabilities", "backends",
+};
+
+static void
+test_help_lists_every_command (void)
+{
+  g_auto (Run) run = { 0 };
+
+  hullctl (&run, NULL, "--help", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (all_commands); i++)
+    {
+      g_autofree char *line = g_strdup_printf ("\n  %s ", all_commands[i]);
+
+      if (strstr (run.out, line) == NULL)
+        g_error ("'hullctl --help' does not list '%s':\n%s", all_commands[i], run.out);
+    }
+  g_assert_nonnull (strstr (run.out, "3 hulld not reachable"));
+
+  /* Each command has its own --help; the daemon ones offer the buses. */
+  for (guint i = 0; i < G_N_ELEMENTS (all_commands); i++)
+    {
+      g_auto (Run) help = { 0 };
+      g_autofree char *usage = g_strdup_printf ("] %s ", all_commands[i]);
+
+      hullctl (&help, NULL, all_commands[i], "--help", NULL);
+      g_assert_cmpint (help.status, ==, 0);
+      g_assert_nonnull (strstr (help.out, usage));
+      if (i >= 3)
+        g_assert_nonnull (strstr (help.out, "--system"));
+    }
+}
+
+static void
+assert_usage_error (const char *const *env, const char *message, ...)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_auto (Run) run = { 0 };
+  const char *arg;
+  va_list ap;
+
+  va_start (ap, message);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (args, (gpointer)arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  hullctl_envv (&run, env, NULL, (const char *const *)args->pdata);
+  if (run.status != 2 || strstr (run.err, message) == NULL)
+    g_error ("hullctl %s: status %d, stderr '%s'; expected 2 and '%s'",
+             (const char *)args->pdata[0], run.status, run.err, message);
+  g_assert_cmpstr (run.out, ==, "");
+}
+
+/* Usage errors are found before any bus is tried: exit 2, whatever the
+ * buses. */
+static void
+test_daemon_usage_errors (void)
+{
+  const char *const bad_bus[] = { "HULL_BUS=tcp", NULL };
+
+  assert_usage_error (NULL, "start: usage: hullctl start [--paused] NAME", "start", NULL);
+  assert_usage_error (NULL, "usage: hullctl destroy NAME", "destroy", "a", "b", NULL);
+  assert_usage_error (NULL, "usage: hullctl list", "list", "web1", NULL);
+  assert_usage_error (NULL, "--bogus", "dominfo", "--bogus", "web1", NULL);
+  assert_usage_error (NULL, "abc", "shutdown", "--timeout", "abc", "web1", NULL);
+  assert_usage_error (NULL, "--timeout must be between 0 and 86400", "shutdown", "--timeout", "-1",
+                      "web1", NULL);
+  assert_usage_error (NULL, "--name and --json exclude each other", "list", "--name", "--json",
+                      NULL);
+  assert_usage_error (NULL, "--port must not be negative", "console", "--port", "-1", "web1", NULL);
+  assert_usage_error (NULL, "--depth must not be negative", "inspect", "--depth", "-2", "web1",
+                      NULL);
+  assert_usage_error (NULL, "unknown option '--bogus'", "--bogus", "list", NULL);
+  assert_usage_error (NULL, "usage: hullctl event", "event", "extra", NULL);
+  assert_usage_error (bad_bus, "HULL_BUS must be 'system' or 'session', not 'tcp'", "list", NULL);
+}
+
+/* No bus at the address: exit 3, naming the bus. */
+static void
+test_no_bus_exits_3 (void)
+{
+  const char *const system_env[] = { "HULL_BUS=system", NULL };
+  const char *const system_default[] = { "HULL_BUS=system", NULL };
+  g_auto (Run) session = { 0 };
+  g_auto (Run) system = { 0 };
+  g_auto (Run) by_env = { 0 };
+  g_auto (Run) flag_wins = { 0 };
+  g_auto (Run) event = { 0 };
+
+  hullctl (&session, NULL, "list", NULL);
+  g_assert_cmpint (session.status, ==, 3);
+  g_assert_true (g_str_has_prefix (session.err, "hullctl: cannot connect to the session bus: "));
+  g_assert_cmpstr (session.out, ==, "");
+
+  hullctl (&system, NULL, "--system", "dominfo", "web1", NULL);
+  g_assert_cmpint (system.status, ==, 3);
+  g_assert_true (g_str_has_prefix (system.err, "hullctl: cannot connect to the system bus: "));
+
+  hullctl_env (&by_env, system_env, "start", "web1", NULL);
+  g_assert_cmpint (by_env.status, ==, 3);
+  g_assert_nonnull (strstr (by_env.err, "the system bus"));
+
+  /* The command line beats HULL_BUS, after the command too. */
+  hullctl_env (&flag_wins, system_default, "capabilities", "--session", NULL);
+  g_assert_cmpint (flag_wins.status, ==, 3);
+  g_assert_nonnull (strstr (flag_wins.err, "the session bus"));
+
+  hullctl (&event, NULL, "event", "--loop", NULL);
+  g_assert_cmpint (event.status, ==, 3);
+}
+
+/* A private dbus-daemon with nothing on it. */
+typedef struct
+{
+  GSubprocess *process;
+  char *address;
+  char *config;
+} EmptyBus;
+
+static void
+empty_bus_stop (EmptyBus *bus)
+{
+  if (bus->process != NULL)
+    {
+      g_subprocess_force_exit (bus->process);
+      g_subprocess_wait (bus->process, NULL, NULL);
+    }
+  g_clear_object (&bus->process);
+  if (bus->config != NULL)
+    g_unlink (bus->config);
+  g_clear_pointer (&bus->config, g_free);
+  g_clear_pointer (&bus->address, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (EmptyBus, empty_bus_stop)
+
+/* FALSE (the test skipped) when there is no dbus-daemon. */
+static gboolean
+empty_bus_start (EmptyBus *bus)
+{
+  const char *env = g_getenv ("DBUS_DAEMON");
+  g_autofree char *daemon = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  int fd;
+
+  daemon = env != NULL && *env != '\0' && strcmp (env, "no") != 0
+               ? g_strdup (env)
+               : g_find_program_in_path ("dbus-daemon");
+  if (daemon == NULL)
+    {
+      g_test_skip ("no dbus-daemon");
+      return FALSE;
+    }
+  /* No service directories: nothing can be activated. */
+  fd = g_file_open_tmp ("hullctl-bus-XXXXXX.conf", &bus->config, &error);
+  g_assert_no_error (error);
+  close (fd);
+  g_file_set_contents (bus->config,
+                       "<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen>"
+                       "<auth>EXTERNAL</auth><policy context='default'>"
+                       "<allow send_destination='*' eavesdrop='true'/>"
+                       "<allow eavesdrop='true'/><allow own='*'/></policy></busconfig>",
+                       -1, &error);
+  g_assert_no_error (error);
+  {
+    g_autofree char *config_arg = g_strdup_printf ("--config-file=%s", bus->config);
+
+    bus->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, daemon, config_arg,
+                                     "--nofork", "--print-address=1", NULL);
+  }
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus->process));
+  bus->address = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (bus->address);
+  return TRUE;
+}
+
+/* A bus without hulld: exit 3, saying so; not a hang. */
+static void
+test_no_hulld_exits_3 (void)
+{
+  g_auto (EmptyBus) bus = { 0 };
+  g_autofree char *variable = NULL;
+  const char *env[2];
+  const char *const commands[][3] = {
+    { "list", NULL },         { "dominfo", "web1", NULL }, { "start", "web1", NULL },
+    { "capabilities", NULL }, { "event", NULL },
+  };
+
+  if (!empty_bus_start (&bus))
+    return;
+  variable = g_strdup_printf ("DBUS_SESSION_BUS_ADDRESS=%s", bus.address);
+  env[0] = variable;
+  env[1] = NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_auto (Run) run = { 0 };
+
+      hullctl_envv (&run, env, NULL, commands[i]);
+      if (run.status != 3
+          || !g_str_has_prefix (run.err, "hullctl: hulld is not reachable on the session bus: "))
+        g_error ("hullctl %s: status %d, stderr '%s'", commands[i][0], run.status, run.err);
+      g_assert_cmpstr (run.out, ==, "");
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -334,5 +591,9 @@ main (int argc, char **argv)
   g_test_add_func ("/hull/hullctl/validate/endless-input-refused", test_validate_endless_input);
   g_test_add_func ("/hull/hullctl/validate/lenient-warns-before-error",
                    test_validate_lenient_warns_before_error);
+  g_test_add_func ("/hull/hullctl/help-lists-every-command", test_help_lists_every_command);
+  g_test_add_func ("/hull/hullctl/daemon/usage-errors-exit-2", test_daemon_usage_errors);
+  g_test_add_func ("/hull/hullctl/daemon/no-bus-exits-3", test_no_bus_exits_3);
+  g_test_add_func ("/hull/hullctl/daemon/no-hulld-exits-3", test_no_hulld_exits_3);
   return g_test_run ();
 }

@@ -47,7 +47,7 @@ print_warnings (const char *path, GPtrArray *warnings)
 /* ------------------------------------------------------------------ */
 
 int
-hullctl_cmd_validate (const HullctlCommand *command, int argc, char **argv)
+hullctl_cmd_validate (HullctlContext *context, const HullctlCommand *command, int argc, char **argv)
 {
   gboolean lenient = FALSE;
   gboolean quiet = FALSE;
@@ -59,7 +59,7 @@ hullctl_cmd_validate (const HullctlCommand *command, int argc, char **argv)
   };
   int status = HULLCTL_EXIT_OK;
 
-  if (!hullctl_parse_options (command, entries, &argc, &argv, &status))
+  if (!hullctl_parse_options (context, command, entries, &argc, &argv, &status))
     return status;
   if (argc < 2)
     {
@@ -89,7 +89,7 @@ hullctl_cmd_validate (const HullctlCommand *command, int argc, char **argv)
 }
 
 int
-hullctl_cmd_format (const HullctlCommand *command, int argc, char **argv)
+hullctl_cmd_format (HullctlContext *context, const HullctlCommand *command, int argc, char **argv)
 {
   gboolean lenient = FALSE;
   GOptionEntry entries[] = {
@@ -103,7 +103,7 @@ hullctl_cmd_format (const HullctlCommand *command, int argc, char **argv)
   g_autofree char *xml = NULL;
   int status = HULLCTL_EXIT_OK;
 
-  if (!hullctl_parse_options (command, entries, &argc, &argv, &status))
+  if (!hullctl_parse_options (context, command, entries, &argc, &argv, &status))
     return status;
   if (argc != 2)
     {
@@ -216,7 +216,7 @@ print_json (const HullDomainDef *def, HullProcessorTopology *topology, HullMemor
 }
 
 int
-hullctl_cmd_layout (const HullctlCommand *command, int argc, char **argv)
+hullctl_cmd_layout (HullctlContext *context, const HullctlCommand *command, int argc, char **argv)
 {
   gboolean json = FALSE;
   GOptionEntry entries[] = {
@@ -229,7 +229,7 @@ hullctl_cmd_layout (const HullctlCommand *command, int argc, char **argv)
   g_autoptr (HullMemoryLayout) layout = NULL;
   int status = HULLCTL_EXIT_OK;
 
-  if (!hullctl_parse_options (command, entries, &argc, &argv, &status))
+  if (!hullctl_parse_options (context, command, entries, &argc, &argv, &status))
     return status;
   if (argc != 2)
     {

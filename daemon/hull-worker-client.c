@@ -1,0 +1,1284 @@
+/* hull-worker-client.c — hulld's side of one hull-vm worker (docs/daemon.md).
+ *
+ * A client is born by spawning a worker (its child) or by attaching to one
+ * an earlier hulld left running (not its child). Either way it owns the
+ * peer-to-peer connection and the Worker proxy, and says once, through
+ * "closed", that the worker is gone.
+ *
+ * Spawned workers are reaped with a child watch; a client dropped while its
+ * worker still runs leaves behind a watch that only reaps (no callback into
+ * the client), so no zombie is ever left. Attached workers cannot be reaped
+ * (their parent is init or a subreaper): their end is seen only as the
+ * connection closing.
+ */
+#include "config.h"
+
+#include "hull-worker-client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixinputstream.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hull-error.h"
+#include "hull-i18n.h"
+
+/* How long a worker may take to say READY and accept the connection. */
+#define READY_TIMEOUT_MS_DEFAULT 30000
+/* How long a worker may take to exit on its own: after its ERROR line (or
+ * EOF) during setup, and after Worker.Stop. */
+#define EXIT_GRACE_MS 5000
+/* How long a worker sent SIGKILL may take to go before we stop waiting (a
+ * process stuck in the kernel). */
+#define KILL_GRACE_MS 5000
+/* The ready fd's number in the worker. */
+#define READY_FD 3
+
+typedef struct _SpawnData SpawnData;
+
+struct _HullWorkerClient
+{
+  GObject parent_instance;
+
+  GMainContext *context; /* where every source and signal runs */
+  char *uuid;
+  char *log_path; /* spawned workers only: named in messages */
+
+  GPid pid;
+  gboolean spawned;
+  guint child_watch_id;
+  gboolean reaped;
+  int wait_status;
+
+  GDBusConnection *connection;
+  gulong connection_closed_id;
+  gboolean connection_closed;
+  HullDBusWorker *proxy;
+  gulong halted_id;
+  gulong properties_changed_id;
+
+  gboolean expected; /* stop_async() or kill() was asked for */
+  gboolean closed;   /* "closed" was emitted */
+
+  GCancellable *cancellable; /* our own calls (Stop); cancelled in dispose */
+  GList *stop_tasks;         /* GTask *, pending stop_async() calls */
+  gboolean stop_called;
+  guint stop_timeout_id; /* SIGKILL when the worker ignores Stop */
+  guint gone_timeout_id; /* stop waiting for a worker SIGKILL did not end */
+
+  /* While spawning: the task (owned; it owns the client through its data,
+   * a cycle broken when the task returns) and its data. */
+  GTask *setup_task;
+  SpawnData *setup;
+};
+
+G_DEFINE_FINAL_TYPE (HullWorkerClient, hull_worker_client, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_HALTED,
+  SIGNAL_STATE_CHANGED,
+  SIGNAL_CLOSED,
+  N_SIGNALS,
+};
+
+static guint signals[N_SIGNALS];
+
+/* --- helpers ----------------------------------------------------------- */
+
+static char *
+worker_file_path (const char *runtime_dir, const char *uuid, const char *suffix)
+{
+  g_autofree char *name = g_strconcat (uuid, suffix, NULL);
+
+  return g_build_filename (runtime_dir, "vm", name, NULL);
+}
+
+static guint
+client_add_timeout (HullWorkerClient *client, guint ms, GSourceFunc func, gpointer data)
+{
+  g_autoptr (GSource) source = g_timeout_source_new (ms);
+
+  g_source_set_callback (source, func, data, NULL);
+  g_source_set_static_name (source, "[hull] worker client timeout");
+  return g_source_attach (source, client->context);
+}
+
+/* Whether the worker is still there as far as we can tell: a spawned one
+ * until it is reaped, an attached one until its connection closes. */
+static gboolean
+worker_may_be_alive (HullWorkerClient *client)
+{
+  if (client->pid <= 0)
+    return FALSE;
+  if (client->spawned)
+    return !client->reaped;
+  return client->connection != NULL && !client->connection_closed;
+}
+
+/* SIGKILL, never to a pid that may have been reused: a spawned worker is
+ * killed only before it is reaped (its pid stays ours until then). */
+static void
+worker_sigkill (HullWorkerClient *client)
+{
+  if (!worker_may_be_alive (client))
+    return;
+  if (kill (client->pid, SIGKILL) < 0 && errno != ESRCH)
+    {
+      int errsv = errno;
+
+      g_warning (_ ("cannot kill the worker for domain %s (pid %d): %s"), client->uuid,
+                 (int)client->pid, g_strerror (errsv));
+    }
+}
+
+static char *
+describe_wait_status (int status)
+{
+  if (WIFEXITED (status))
+    return g_strdup_printf (_ ("status %d"), WEXITSTATUS (status));
+  if (WIFSIGNALED (status))
+    return g_strdup_printf (_ ("signal %d, %s"), WTERMSIG (status),
+                            g_strsignal (WTERMSIG (status)));
+  return g_strdup_printf (_ ("wait status %d"), status);
+}
+
+/* Reaps a spawned worker whose client is gone. */
+static void
+reap_detached (GPid pid, int status, gpointer user_data)
+{
+  g_spawn_close_pid (pid);
+}
+
+/* --- signals from the worker ------------------------------------------- */
+
+static void stop_maybe_complete (HullWorkerClient *client, gboolean force);
+static void spawn_fail (SpawnData *data, GError *error, gboolean kill_now);
+static void spawn_child_exited (SpawnData *data);
+
+/* The worker is gone (its connection closed or, spawned, it was reaped):
+ * "closed", once, and pending stops complete once both have happened. */
+static void
+worker_gone (HullWorkerClient *client)
+{
+  g_object_ref (client);
+
+  /* Reaped first: the connection follows as soon as GDBus reads EOF; closing
+   * it ourselves makes that prompt. */
+  if (client->reaped && client->connection != NULL && !client->connection_closed)
+    g_dbus_connection_close (client->connection, NULL, NULL, NULL);
+
+  if (!client->closed)
+    {
+      client->closed = TRUE;
+      g_debug ("worker for domain %s closed (%s)", client->uuid,
+               client->expected ? "expected" : "unexpected");
+      g_signal_emit (client, signals[SIGNAL_CLOSED], 0, client->expected);
+    }
+  stop_maybe_complete (client, FALSE);
+
+  g_object_unref (client);
+}
+
+static void
+on_connection_closed (GDBusConnection *connection, gboolean remote_peer_vanished, GError *error,
+                      gpointer user_data)
+{
+  HullWorkerClient *client = user_data;
+
+  if (client->connection_closed)
+    return;
+  client->connection_closed = TRUE;
+  if (client->setup != NULL)
+    {
+      /* Died during setup: wait for its exit status. */
+      spawn_fail (client->setup, NULL, FALSE);
+      return;
+    }
+  worker_gone (client);
+}
+
+static void
+on_child_exited (GPid pid, int status, gpointer user_data)
+{
+  HullWorkerClient *client = user_data;
+
+  client->child_watch_id = 0;
+  client->reaped = TRUE;
+  client->wait_status = status;
+  g_spawn_close_pid (pid);
+
+  if (client->setup != NULL)
+    {
+      spawn_child_exited (client->setup);
+      return;
+    }
+  if (!client->closed)
+    {
+      g_autofree char *how = describe_wait_status (status);
+
+      g_debug ("worker for domain %s (pid %d) exited (%s)", client->uuid, (int)pid, how);
+    }
+  worker_gone (client);
+}
+
+static void
+on_halted (HullDBusWorker *proxy, const char *kind, const char *description, gpointer user_data)
+{
+  g_signal_emit (user_data, signals[SIGNAL_HALTED], 0, kind, description);
+}
+
+static void
+on_properties_changed (GDBusProxy *proxy, GVariant *changed, const char *const *invalidated,
+                       gpointer user_data)
+{
+  HullWorkerClient *client = user_data;
+  g_autoptr (GVariant) state = g_variant_lookup_value (changed, "State", G_VARIANT_TYPE_STRING);
+
+  if (state == NULL && (invalidated == NULL || !g_strv_contains (invalidated, "State")))
+    return;
+  g_signal_emit (client, signals[SIGNAL_STATE_CHANGED], 0,
+                 state != NULL ? g_variant_get_string (state, NULL) : "");
+}
+
+/* Takes @connection (exit-on-close off) and listens for its end. */
+static void
+client_take_connection (HullWorkerClient *client, GDBusConnection *connection)
+{
+  g_assert (client->connection == NULL);
+  client->connection = connection;
+  g_dbus_connection_set_exit_on_close (connection, FALSE);
+  client->connection_closed_id
+      = g_signal_connect (connection, "closed", G_CALLBACK (on_connection_closed), client);
+}
+
+static void
+client_take_proxy (HullWorkerClient *client, HullDBusWorker *proxy)
+{
+  g_assert (client->proxy == NULL);
+  client->proxy = proxy;
+  client->halted_id = g_signal_connect (proxy, "halted", G_CALLBACK (on_halted), client);
+  client->properties_changed_id = g_signal_connect (proxy, "g-properties-changed",
+                                                    G_CALLBACK (on_properties_changed), client);
+}
+
+/* --- spawn --------------------------------------------------------------- */
+
+typedef enum
+{
+  SETUP_READ,    /* waiting for the ready line */
+  SETUP_CONNECT, /* READY: connecting, making the proxy */
+} SetupPhase;
+
+struct _SpawnData
+{
+  HullWorkerClient *client;  /* owned */
+  GTask *task;               /* not owned: the task owns us */
+  GCancellable *cancellable; /* our operations; cancelled on failure */
+  GCancellable *user_cancellable;
+  gulong user_cancelled_id;
+  GDataInputStream *ready;
+  char *socket_path;
+  guint ready_timeout_ms;
+  guint timeout_id; /* the setup deadline */
+  guint grace_id;   /* failing: SIGKILL, or stop waiting after it */
+  SetupPhase phase;
+  gboolean failing;
+  GError *error; /* failing: what to report; NULL: "exited during setup" */
+};
+
+static void
+spawn_data_free (gpointer p)
+{
+  SpawnData *data = p;
+
+  g_assert (data->timeout_id == 0 && data->grace_id == 0 && data->user_cancelled_id == 0);
+  g_clear_object (&data->ready);
+  g_clear_object (&data->cancellable);
+  g_clear_object (&data->user_cancellable);
+  g_clear_object (&data->client);
+  g_free (data->socket_path);
+  g_clear_error (&data->error);
+  g_free (data);
+}
+
+/* Ends the setup: the client stops pointing at us, our sources go. */
+static GTask *
+spawn_end (SpawnData *data)
+{
+  HullWorkerClient *client = data->client;
+
+  g_clear_handle_id (&data->timeout_id, g_source_remove);
+  g_clear_handle_id (&data->grace_id, g_source_remove);
+  if (data->user_cancelled_id != 0)
+    {
+      g_cancellable_disconnect (data->user_cancellable, data->user_cancelled_id);
+      data->user_cancelled_id = 0;
+    }
+  g_clear_object (&data->ready);
+  client->setup = NULL;
+  return g_steal_pointer (&client->setup_task);
+}
+
+static void
+spawn_return_error (SpawnData *data)
+{
+  HullWorkerClient *client = data->client;
+  g_autoptr (GTask) task = spawn_end (data);
+  GError *error = g_steal_pointer (&data->error);
+
+  if (error == NULL && client->reaped)
+    {
+      g_autofree char *how = describe_wait_status (client->wait_status);
+
+      error = g_error_new (HULL_ERROR, HULL_ERROR_FAILED,
+                           _ ("the worker for domain %s exited during setup (%s); see %s"),
+                           client->uuid, how, client->log_path);
+    }
+  else if (error == NULL)
+    error = g_error_new (HULL_ERROR, HULL_ERROR_FAILED,
+                         _ ("the worker for domain %s stopped its setup but did not exit; see %s"),
+                         client->uuid, client->log_path);
+  else if (!client->reaped)
+    g_warning (_ ("the worker for domain %s (pid %d) did not exit after SIGKILL"), client->uuid,
+               (int)client->pid);
+  g_task_return_error (task, error);
+}
+
+static gboolean
+spawn_give_up (gpointer user_data)
+{
+  SpawnData *data = user_data;
+
+  data->grace_id = 0;
+  spawn_return_error (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+spawn_kill (SpawnData *data)
+{
+  worker_sigkill (data->client);
+  g_clear_handle_id (&data->grace_id, g_source_remove);
+  data->grace_id = client_add_timeout (data->client, KILL_GRACE_MS, spawn_give_up, data);
+}
+
+static gboolean
+spawn_grace_expired (gpointer user_data)
+{
+  SpawnData *data = user_data;
+
+  data->grace_id = 0;
+  g_debug ("worker for domain %s did not exit after failing; killing it", data->client->uuid);
+  spawn_kill (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The setup failed with @error (taken; NULL: the worker went away, the
+ * message is made from its exit status): stop what is in flight, make sure
+ * the worker goes (at once, or after a grace period for one that reported
+ * its own failure), and return once it is reaped. */
+static void
+spawn_fail (SpawnData *data, GError *error, gboolean kill_now)
+{
+  if (data->failing)
+    {
+      g_clear_error (&error);
+      return;
+    }
+  data->failing = TRUE;
+  data->error = error;
+  g_cancellable_cancel (data->cancellable);
+  g_clear_handle_id (&data->timeout_id, g_source_remove);
+
+  if (data->client->reaped)
+    spawn_return_error (data);
+  else if (kill_now)
+    spawn_kill (data);
+  else
+    data->grace_id = client_add_timeout (data->client, EXIT_GRACE_MS, spawn_grace_expired, data);
+}
+
+static void
+spawn_child_exited (SpawnData *data)
+{
+  if (data->failing)
+    spawn_return_error (data);
+  else if (data->phase != SETUP_READ)
+    spawn_fail (data, NULL, FALSE);
+  /* else: the ready line (or EOF) is still in the pipe: its reader decides. */
+}
+
+static gboolean
+spawn_timed_out (gpointer user_data)
+{
+  SpawnData *data = user_data;
+
+  data->timeout_id = 0;
+  spawn_fail (data,
+              g_error_new (HULL_ERROR, HULL_ERROR_TIMED_OUT,
+                           _ ("the worker for domain %s did not get ready within %g s; see %s"),
+                           data->client->uuid, data->ready_timeout_ms / 1000.0,
+                           data->client->log_path),
+              TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+spawn_user_cancelled (GCancellable *cancellable, gpointer user_data)
+{
+  /* Only that: our operations then fail with G_IO_ERROR_CANCELLED. */
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
+}
+
+/* An operation of the setup failed: cancellation is reported as such. */
+static void
+spawn_fail_operation (SpawnData *data, GError *error, const char *what)
+{
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      GError *wrapped = g_error_new (HULL_ERROR, HULL_ERROR_FAILED, "%s: %s", what, error->message);
+
+      g_error_free (error);
+      error = wrapped;
+    }
+  spawn_fail (data, error, TRUE);
+}
+
+static void
+spawn_proxy_ready (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SpawnData *data = g_task_get_task_data (task);
+  HullWorkerClient *client = data->client;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HullDBusWorker) proxy = hull_dbus_worker_proxy_new_finish (result, &error);
+  g_autoptr (GTask) setup_task = NULL;
+
+  if (data->failing)
+    return;
+  if (proxy == NULL)
+    {
+      g_autofree char *what
+          = g_strdup_printf (_ ("cannot talk to the worker for domain %s"), client->uuid);
+
+      spawn_fail_operation (data, g_steal_pointer (&error), what);
+      return;
+    }
+  client_take_proxy (client, g_steal_pointer (&proxy));
+  if (client->connection_closed || g_dbus_connection_is_closed (client->connection))
+    {
+      spawn_fail (data, NULL, FALSE);
+      return;
+    }
+
+  g_debug ("worker for domain %s (pid %d) is ready", client->uuid, (int)client->pid);
+  setup_task = spawn_end (data);
+  g_task_return_pointer (setup_task, g_object_ref (client), g_object_unref);
+}
+
+static void
+spawn_connected (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SpawnData *data = g_task_get_task_data (task);
+  HullWorkerClient *client = data->client;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) connection
+      = g_dbus_connection_new_for_address_finish (result, &error);
+
+  if (data->failing)
+    return;
+  if (connection == NULL)
+    {
+      g_autofree char *what = g_strdup_printf (
+          _ ("cannot connect to the worker for domain %s at %s"), client->uuid, data->socket_path);
+
+      spawn_fail_operation (data, g_steal_pointer (&error), what);
+      return;
+    }
+  client_take_connection (client, g_steal_pointer (&connection));
+  if (g_dbus_connection_is_closed (client->connection))
+    {
+      client->connection_closed = TRUE;
+      spawn_fail (data, NULL, FALSE);
+      return;
+    }
+  hull_dbus_worker_proxy_new (client->connection, G_DBUS_PROXY_FLAGS_NONE, NULL,
+                              HULL_DBUS_WORKER_PATH, data->cancellable, spawn_proxy_ready,
+                              g_object_ref (task));
+}
+
+static void
+spawn_connect (SpawnData *data)
+{
+  g_autofree char *escaped = g_dbus_address_escape_value (data->socket_path);
+  g_autofree char *address = g_strconcat ("unix:path=", escaped, NULL);
+
+  data->phase = SETUP_CONNECT;
+  g_dbus_connection_new_for_address (address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL,
+                                     data->cancellable, spawn_connected, g_object_ref (data->task));
+}
+
+/* "ERROR <code> <message>": the worker's own error. */
+static GError *
+parse_error_line (HullWorkerClient *client, const char *rest)
+{
+  const char *space = strchr (rest, ' ');
+  g_autofree char *code_text = space != NULL ? g_strndup (rest, space - rest) : g_strdup (rest);
+  g_autofree char *message = g_utf8_make_valid (space != NULL ? space + 1 : "", -1);
+  guint64 code;
+
+  if (!g_ascii_string_to_unsigned (code_text, 10, 0, HULL_ERROR_N_CODES - 1, &code, NULL))
+    code = HULL_ERROR_FAILED;
+  if (*g_strstrip (message) == '\0')
+    return g_error_new (HULL_ERROR, (int)code,
+                        _ ("the worker for domain %s failed without saying why; see %s"),
+                        client->uuid, client->log_path);
+  return g_error_new_literal (HULL_ERROR, (int)code, message);
+}
+
+static void
+spawn_ready_line (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  SpawnData *data = g_task_get_task_data (task);
+  HullWorkerClient *client = data->client;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line
+      = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source), result, NULL, &error);
+
+  if (data->failing)
+    return;
+  /* One line, then the worker closes the fd: we are done with it. */
+  g_clear_object (&data->ready);
+
+  if (line == NULL && error == NULL)
+    {
+      /* EOF: the worker is going away (or has); report its exit status. */
+      spawn_fail (data, NULL, FALSE);
+      return;
+    }
+  if (line == NULL)
+    {
+      g_autofree char *what = g_strdup_printf (
+          _ ("cannot read the ready line of the worker for domain %s"), client->uuid);
+
+      spawn_fail_operation (data, g_steal_pointer (&error), what);
+      return;
+    }
+
+  g_strchomp (line);
+  if (strcmp (line, "READY") == 0)
+    spawn_connect (data);
+  else if (g_str_has_prefix (line, "ERROR "))
+    spawn_fail (data, parse_error_line (client, line + strlen ("ERROR ")), FALSE);
+  else
+    {
+      g_autofree char *valid = g_utf8_make_valid (line, -1);
+
+      spawn_fail (data,
+                  g_error_new (HULL_ERROR, HULL_ERROR_FAILED,
+                               _ ("the worker for domain %s sent \"%s\" instead of its ready "
+                                  "line; see %s"),
+                               client->uuid, valid, client->log_path),
+                  TRUE);
+    }
+}
+
+/* In the child, before exec: a session of its own, so that a terminal's
+ * signals to hulld do not reach it. No parent-death signal: workers outlive
+ * a restarting hulld. */
+static void
+worker_child_setup (gpointer user_data)
+{
+  setsid ();
+}
+
+static GStrv
+spawn_argv (const HullWorkerSpawnOptions *options)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_autofree char *ready_fd = g_strdup_printf ("%d", READY_FD);
+
+  g_strv_builder_add_many (builder, options->worker_path, "--worker", "--uuid", options->uuid,
+                           "--xml", options->xml_path, "--runtime-dir", options->runtime_dir, NULL);
+  if (options->console_log_path != NULL)
+    g_strv_builder_add_many (builder, "--console-log", options->console_log_path, NULL);
+  if (options->backend != NULL)
+    g_strv_builder_add_many (builder, "--backend", options->backend, NULL);
+  if (options->backend_dir != NULL)
+    g_strv_builder_add_many (builder, "--backend-dir", options->backend_dir, NULL);
+  g_strv_builder_add_many (builder, "--ready-fd", ready_fd, NULL);
+  return g_strv_builder_end (builder);
+}
+
+/* Starts the process: stdin from /dev/null, stdout and stderr appended to
+ * the log, the ready pipe's write end as READY_FD and nothing else. Returns
+ * the read end, or -1. */
+static int
+spawn_process (const HullWorkerSpawnOptions *options, GPid *pid, GError **error)
+{
+  g_auto (GStrv) argv = spawn_argv (options);
+  g_autoptr (GError) local_error = NULL;
+  int log_fd, fds[2], source_fd, target_fd = READY_FD;
+  gboolean ok;
+
+  log_fd = g_open (options->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+  if (log_fd < 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, HULL_ERROR, HULL_ERROR_IO,
+                   _ ("cannot open the log of the worker for domain %s, %s: %s"), options->uuid,
+                   options->log_path, g_strerror (errsv));
+      return -1;
+    }
+  if (!g_unix_open_pipe (fds, FD_CLOEXEC, &local_error))
+    {
+      g_set_error (error, HULL_ERROR, HULL_ERROR_IO,
+                   _ ("cannot make the ready pipe of the worker for domain %s: %s"), options->uuid,
+                   local_error->message);
+      close (log_fd);
+      return -1;
+    }
+  /* Keep the source and target numbers apart: a no-op dup2() would leave
+   * close-on-exec set. */
+  source_fd = fds[1];
+  if (source_fd == READY_FD)
+    {
+      source_fd = fcntl (fds[1], F_DUPFD_CLOEXEC, READY_FD + 1);
+      close (fds[1]);
+      fds[1] = source_fd;
+    }
+
+  ok = source_fd >= 0
+       && g_spawn_async_with_pipes_and_fds (
+           NULL, (const char *const *)argv, NULL,
+           G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL, worker_child_setup, NULL, -1,
+           log_fd, log_fd, &source_fd, &target_fd, 1, pid, NULL, NULL, NULL, &local_error);
+  close (log_fd);
+  if (fds[1] >= 0)
+    close (fds[1]);
+  if (!ok)
+    {
+      g_set_error (error, HULL_ERROR, HULL_ERROR_FAILED,
+                   _ ("cannot start the worker for domain %s (%s): %s"), options->uuid,
+                   options->worker_path,
+                   local_error != NULL ? local_error->message : g_strerror (errno));
+      close (fds[0]);
+      return -1;
+    }
+  return fds[0];
+}
+
+/**
+ * hull_worker_client_spawn_async:
+ *
+ * See the header. Cancelling @cancellable ends the setup like any failure
+ * (the worker is killed and reaped) with %G_IO_ERROR_CANCELLED.
+ */
+void
+hull_worker_client_spawn_async (const HullWorkerSpawnOptions *options, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInputStream) base = NULL;
+  HullWorkerClient *client;
+  SpawnData *data;
+  int ready_fd;
+
+  g_return_if_fail (options != NULL);
+  g_return_if_fail (options->worker_path != NULL && options->uuid != NULL);
+  g_return_if_fail (options->xml_path != NULL && options->runtime_dir != NULL);
+  g_return_if_fail (options->log_path != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hull_worker_client_spawn_async);
+  g_task_set_name (task, "[hull] hull_worker_client_spawn_async");
+  /* We answer cancellation ourselves, after the worker is gone: a task that
+   * turned a success into CANCELLED would drop a running worker. */
+  g_task_set_check_cancellable (task, FALSE);
+
+  client = g_object_new (HULL_TYPE_WORKER_CLIENT, NULL);
+  client->uuid = g_strdup (options->uuid);
+  client->log_path = g_strdup (options->log_path);
+  client->spawned = TRUE;
+
+  data = g_new0 (SpawnData, 1);
+  data->client = client;
+  data->task = task;
+  data->cancellable = g_cancellable_new ();
+  data->socket_path = worker_file_path (options->runtime_dir, options->uuid, ".sock");
+  data->ready_timeout_ms
+      = options->ready_timeout_ms != 0 ? options->ready_timeout_ms : READY_TIMEOUT_MS_DEFAULT;
+  g_task_set_task_data (task, data, spawn_data_free);
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  ready_fd = spawn_process (options, &client->pid, &error);
+  if (ready_fd < 0)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_debug ("spawned the worker for domain %s, pid %d", client->uuid, (int)client->pid);
+
+  {
+    g_autoptr (GSource) watch = g_child_watch_source_new (client->pid);
+
+    g_source_set_callback (watch, G_SOURCE_FUNC (on_child_exited), client, NULL);
+    g_source_set_static_name (watch, "[hull] worker child watch");
+    client->child_watch_id = g_source_attach (watch, client->context);
+  }
+
+  client->setup = data;
+  client->setup_task = g_object_ref (task);
+  data->phase = SETUP_READ;
+  data->timeout_id = client_add_timeout (client, data->ready_timeout_ms, spawn_timed_out, data);
+  if (cancellable != NULL)
+    {
+      data->user_cancellable = g_object_ref (cancellable);
+      data->user_cancelled_id
+          = g_cancellable_connect (cancellable, G_CALLBACK (spawn_user_cancelled),
+                                   g_object_ref (data->cancellable), g_object_unref);
+    }
+
+  base = g_unix_input_stream_new (ready_fd, TRUE);
+  data->ready = g_data_input_stream_new (base);
+  g_data_input_stream_set_newline_type (data->ready, G_DATA_STREAM_NEWLINE_TYPE_LF);
+  g_data_input_stream_read_line_async (data->ready, G_PRIORITY_DEFAULT, data->cancellable,
+                                       spawn_ready_line, g_object_ref (task));
+}
+
+HullWorkerClient *
+hull_worker_client_spawn_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == hull_worker_client_spawn_async,
+                        NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* --- attach -------------------------------------------------------------- */
+
+typedef struct
+{
+  HullWorkerClient *client;
+  char *status_path;
+  char *socket_path;
+} AttachData;
+
+static void
+attach_data_free (gpointer p)
+{
+  AttachData *data = p;
+
+  g_clear_object (&data->client);
+  g_free (data->status_path);
+  g_free (data->socket_path);
+  g_free (data);
+}
+
+static void
+attach_proxy_ready (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  AttachData *data = g_task_get_task_data (task);
+  HullWorkerClient *client = data->client;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HullDBusWorker) proxy = hull_dbus_worker_proxy_new_finish (result, &error);
+  const char *uuid;
+
+  if (proxy == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_new_error (task, HULL_ERROR,
+                                 client->connection_closed
+                                         || g_dbus_connection_is_closed (client->connection)
+                                     ? HULL_ERROR_NOT_FOUND
+                                     : HULL_ERROR_FAILED,
+                                 _ ("cannot talk to the worker for domain %s at %s: %s"),
+                                 client->uuid, data->socket_path, error->message);
+      return;
+    }
+  uuid = hull_dbus_worker_get_uuid (proxy);
+  if (uuid != NULL && strcmp (uuid, client->uuid) != 0)
+    {
+      g_task_return_new_error (task, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,
+                               _ ("%s: the worker there runs domain %s, not %s"), data->socket_path,
+                               uuid, client->uuid);
+      return;
+    }
+  client_take_proxy (client, g_steal_pointer (&proxy));
+  if (client->connection_closed || g_dbus_connection_is_closed (client->connection))
+    {
+      g_task_return_new_error (task, HULL_ERROR, HULL_ERROR_NOT_FOUND,
+                               _ ("the worker for domain %s went away"), client->uuid);
+      return;
+    }
+  g_debug ("attached to the worker for domain %s (pid %d)", client->uuid, (int)client->pid);
+  g_task_return_pointer (task, g_object_ref (client), g_object_unref);
+}
+
+static void
+attach_connected (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  AttachData *data = g_task_get_task_data (task);
+  HullWorkerClient *client = data->client;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) connection
+      = g_dbus_connection_new_for_address_finish (result, &error);
+
+  if (connection == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_new_error (
+            task, HULL_ERROR,
+            g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)
+                    || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
+                ? HULL_ERROR_NOT_FOUND
+                : HULL_ERROR_IO,
+            _ ("cannot connect to the worker for domain %s at %s: %s"), client->uuid,
+            data->socket_path, error->message);
+      return;
+    }
+  client_take_connection (client, g_steal_pointer (&connection));
+  hull_dbus_worker_proxy_new (client->connection, G_DBUS_PROXY_FLAGS_NONE, NULL,
+                              HULL_DBUS_WORKER_PATH, g_task_get_cancellable (task),
+                              attach_proxy_ready, g_object_ref (task));
+}
+
+static GError *
+corrupt_record (const char *path, const char *reason)
+{
+  return g_error_new (HULL_ERROR, HULL_ERROR_CORRUPT_DATA,
+                      _ ("the worker status record %s is damaged: %s"), path, reason);
+}
+
+/* Reads pid and socket from the record; %NULL when they are sound. */
+static GError *
+attach_parse_record (AttachData *data, const char *contents, gsize length)
+{
+  HullWorkerClient *client = data->client;
+  g_autoptr (GKeyFile) record = g_key_file_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uuid = NULL;
+  gint64 pid;
+
+  if (!g_key_file_load_from_data (record, contents, length, G_KEY_FILE_NONE, &error))
+    return corrupt_record (data->status_path, error->message);
+
+  uuid = g_key_file_get_string (record, "worker", "uuid", &error);
+  if (uuid == NULL)
+    return corrupt_record (data->status_path, error->message);
+  if (strcmp (uuid, client->uuid) != 0)
+    {
+      g_autofree char *reason = g_strdup_printf (_ ("it is for domain %s"), uuid);
+
+      return corrupt_record (data->status_path, reason);
+    }
+
+  pid = g_key_file_get_int64 (record, "worker", "pid", &error);
+  if (error != NULL)
+    return corrupt_record (data->status_path, error->message);
+  if (pid <= 1 || pid > G_MAXINT)
+    {
+      g_autofree char *reason
+          = g_strdup_printf (_ ("%lld is not a worker's process id"), (long long)pid);
+
+      return corrupt_record (data->status_path, reason);
+    }
+  client->pid = (GPid)pid;
+
+  data->socket_path = g_key_file_get_string (record, "worker", "socket", &error);
+  if (data->socket_path == NULL)
+    return corrupt_record (data->status_path, error->message);
+  if (!g_path_is_absolute (data->socket_path))
+    {
+      g_autofree char *reason
+          = g_strdup_printf (_ ("the socket %s is not an absolute path"), data->socket_path);
+
+      return corrupt_record (data->status_path, reason);
+    }
+  return NULL;
+}
+
+static void
+attach_record_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  AttachData *data = g_task_get_task_data (task);
+  HullWorkerClient *client = data->client;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *escaped = NULL;
+  g_autofree char *address = NULL;
+  gsize length;
+
+  if (!g_file_load_contents_finish (G_FILE (source), result, &contents, &length, NULL, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        g_task_return_new_error (task, HULL_ERROR, HULL_ERROR_NOT_FOUND,
+                                 _ ("no worker runs domain %s: %s does not exist"), client->uuid,
+                                 data->status_path);
+      else
+        g_task_return_new_error (task, HULL_ERROR, HULL_ERROR_IO,
+                                 _ ("cannot read the worker status record %s: %s"),
+                                 data->status_path, error->message);
+      return;
+    }
+
+  error = attach_parse_record (data, contents, length);
+  if (error != NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* EPERM: alive, not ours to signal; the socket decides. */
+  if (kill (client->pid, 0) < 0 && errno == ESRCH)
+    {
+      g_task_return_new_error (task, HULL_ERROR, HULL_ERROR_NOT_FOUND,
+                               _ ("the worker for domain %s (pid %d) is gone"), client->uuid,
+                               (int)client->pid);
+      return;
+    }
+
+  escaped = g_dbus_address_escape_value (data->socket_path);
+  address = g_strconcat ("unix:path=", escaped, NULL);
+  g_dbus_connection_new_for_address (address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL,
+                                     g_task_get_cancellable (task), attach_connected,
+                                     g_object_ref (task));
+}
+
+void
+hull_worker_client_attach_async (const char *runtime_dir, const char *uuid,
+                                 GCancellable *cancellable, GAsyncReadyCallback callback,
+                                 gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GFile) file = NULL;
+  AttachData *data;
+
+  g_return_if_fail (runtime_dir != NULL);
+  g_return_if_fail (uuid != NULL && strchr (uuid, '/') == NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hull_worker_client_attach_async);
+  g_task_set_name (task, "[hull] hull_worker_client_attach_async");
+
+  data = g_new0 (AttachData, 1);
+  data->client = g_object_new (HULL_TYPE_WORKER_CLIENT, NULL);
+  data->client->uuid = g_strdup (uuid);
+  data->status_path = worker_file_path (runtime_dir, uuid, ".status");
+  g_task_set_task_data (task, data, attach_data_free);
+
+  file = g_file_new_for_path (data->status_path);
+  g_file_load_contents_async (file, cancellable, attach_record_loaded, g_object_ref (task));
+}
+
+HullWorkerClient *
+hull_worker_client_attach_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == hull_worker_client_attach_async,
+                        NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+hull_worker_client_remove_stale (const char *runtime_dir, const char *uuid)
+{
+  static const char *const suffixes[] = { ".sock", ".status" };
+
+  g_return_if_fail (runtime_dir != NULL);
+  g_return_if_fail (uuid != NULL && strchr (uuid, '/') == NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *path = worker_file_path (runtime_dir, uuid, suffixes[i]);
+
+      if (g_unlink (path) < 0 && errno != ENOENT)
+        {
+          int errsv = errno;
+
+          g_warning (_ ("cannot remove %s: %s"), path, g_strerror (errsv));
+        }
+    }
+}
+
+/* --- accessors ----------------------------------------------------------- */
+
+HullDBusWorker *
+hull_worker_client_get_proxy (HullWorkerClient *client)
+{
+  g_return_val_if_fail (HULL_IS_WORKER_CLIENT (client), NULL);
+
+  return client->proxy;
+}
+
+GPid
+hull_worker_client_get_pid (HullWorkerClient *client)
+{
+  g_return_val_if_fail (HULL_IS_WORKER_CLIENT (client), 0);
+
+  return client->pid;
+}
+
+/* --- stop and kill --------------------------------------------------------- */
+
+/* Completes the pending stops once the worker is gone: its connection
+ * closed and, spawned, reaped; or (@force) when we give up waiting. */
+static void
+stop_maybe_complete (HullWorkerClient *client, gboolean force)
+{
+  GList *tasks;
+
+  if (client->stop_tasks == NULL)
+    return;
+  if (!force
+      && !(client->closed && (client->connection == NULL || client->connection_closed)
+           && (!client->spawned || client->reaped)))
+    return;
+
+  g_clear_handle_id (&client->stop_timeout_id, g_source_remove);
+  g_clear_handle_id (&client->gone_timeout_id, g_source_remove);
+  tasks = g_steal_pointer (&client->stop_tasks);
+  for (GList *l = tasks; l != NULL; l = l->next)
+    {
+      g_task_return_boolean (l->data, TRUE);
+      g_object_unref (l->data);
+    }
+  g_list_free (tasks);
+}
+
+static gboolean
+stop_gone_timed_out (gpointer user_data)
+{
+  HullWorkerClient *client = user_data;
+
+  client->gone_timeout_id = 0;
+  g_warning (_ ("the worker for domain %s (pid %d) did not exit after SIGKILL"), client->uuid,
+             (int)client->pid);
+  g_object_ref (client);
+  if (!client->closed)
+    {
+      client->closed = TRUE;
+      g_signal_emit (client, signals[SIGNAL_CLOSED], 0, TRUE);
+    }
+  stop_maybe_complete (client, TRUE);
+  g_object_unref (client);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+stop_timed_out (gpointer user_data)
+{
+  HullWorkerClient *client = user_data;
+
+  client->stop_timeout_id = 0;
+  g_debug ("worker for domain %s did not stop in time; killing it", client->uuid);
+  worker_sigkill (client);
+  client->gone_timeout_id = client_add_timeout (client, KILL_GRACE_MS, stop_gone_timed_out, client);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stop_replied (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (HullWorkerClient) client = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
+
+  if (reply != NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  /* Gone already (the connection closed under the call): nothing to do.
+   * Alive but refusing: it will not go by itself. */
+  if (client->connection == NULL || client->connection_closed
+      || g_dbus_connection_is_closed (client->connection))
+    return;
+  g_debug ("worker for domain %s failed to stop (%s); killing it", client->uuid, error->message);
+  worker_sigkill (client);
+}
+
+void
+hull_worker_client_stop_async (HullWorkerClient *client, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (HULL_IS_WORKER_CLIENT (client));
+  g_return_if_fail (client->setup == NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (client, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hull_worker_client_stop_async);
+  g_task_set_name (task, "[hull] hull_worker_client_stop_async");
+
+  client->expected = TRUE;
+  client->stop_tasks = g_list_append (client->stop_tasks, task);
+
+  if (!client->stop_called && !client->closed)
+    {
+      client->stop_called = TRUE;
+      g_dbus_proxy_call (G_DBUS_PROXY (client->proxy), "Stop", g_variant_new ("(a{sv})", NULL),
+                         G_DBUS_CALL_FLAGS_NONE, EXIT_GRACE_MS, client->cancellable, stop_replied,
+                         g_object_ref (client));
+    }
+  if (client->stop_timeout_id == 0 && client->gone_timeout_id == 0 && !client->closed)
+    client->stop_timeout_id = client_add_timeout (client, EXIT_GRACE_MS, stop_timed_out, client);
+
+  /* Gone already: complete (in a later iteration, as GTask does). */
+  stop_maybe_complete (client, FALSE);
+}
+
+gboolean
+hull_worker_client_stop_finish (HullWorkerClient *client, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == hull_worker_client_stop_async,
+                        FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+hull_worker_client_kill (HullWorkerClient *client)
+{
+  g_return_if_fail (HULL_IS_WORKER_CLIENT (client));
+
+  client->expected = TRUE;
+  worker_sigkill (client);
+}
+
+/* --- GObject --------------------------------------------------------------- */
+
+static void
+hull_worker_client_dispose (GObject *object)
+{
+  HullWorkerClient *client = HULL_WORKER_CLIENT (object);
+  GList *tasks;
+
+  /* A setup holds a reference until it ends. */
+  g_assert (client->setup == NULL && client->setup_task == NULL);
+
+  g_clear_handle_id (&client->stop_timeout_id, g_source_remove);
+  g_clear_handle_id (&client->gone_timeout_id, g_source_remove);
+  g_cancellable_cancel (client->cancellable);
+
+  /* Only g_object_run_dispose() gets here with stops pending (they hold
+   * references). */
+  tasks = g_steal_pointer (&client->stop_tasks);
+  for (GList *l = tasks; l != NULL; l = l->next)
+    {
+      g_task_return_new_error (l->data, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                               _ ("the client of the worker for domain %s was disposed"),
+                               client->uuid);
+      g_object_unref (l->data);
+    }
+  g_list_free (tasks);
+
+  if (client->proxy != NULL)
+    {
+      g_clear_signal_handler (&client->halted_id, client->proxy);
+      g_clear_signal_handler (&client->properties_changed_id, client->proxy);
+      g_clear_object (&client->proxy);
+    }
+  if (client->connection != NULL)
+    {
+      g_clear_signal_handler (&client->connection_closed_id, client->connection);
+      if (!g_dbus_connection_is_closed (client->connection))
+        g_dbus_connection_close (client->connection, NULL, NULL, NULL);
+      g_clear_object (&client->connection);
+    }
+
+  /* The worker may well run on (hulld dropped it, or is shutting down):
+   * keep reaping it, without calling back into this object. */
+  if (client->child_watch_id != 0)
+    {
+      g_autoptr (GSource) watch = g_child_watch_source_new (client->pid);
+
+      g_clear_handle_id (&client->child_watch_id, g_source_remove);
+      g_source_set_callback (watch, G_SOURCE_FUNC (reap_detached), NULL, NULL);
+      g_source_set_static_name (watch, "[hull] detached worker reaper");
+      g_source_attach (watch, client->context);
+    }
+
+  G_OBJECT_CLASS (hull_worker_client_parent_class)->dispose (object);
+}
+
+static void
+hull_worker_client_finalize (GObject *object)
+{
+  HullWorkerClient *client = HULL_WORKER_CLIENT (object);
+
+  g_clear_object (&client->cancellable);
+  g_free (client->uuid);
+  g_free (client->log_path);
+  g_main_context_unref (client->context);
+
+  G_OBJECT_CLASS (hull_worker_client_parent_class)->finalize (object);
+}
+
+static void
+hull_worker_client_init (HullWorkerClient *client)
+{
+  client->context = g_main_context_ref_thread_default ();
+  client->cancellable = g_cancellable_new ();
+}
+
+static void
+hull_worker_client_class_init (HullWorkerClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = hull_worker_client_dispose;
+  object_class->finalize = hull_worker_client_finalize;
+
+  /**
+   * HullWorkerClient::halted:
+   * @kind: hull_halt_kind_to_string()'s name of the halt
+   * @description: what the worker says about it
+   *
+   * The worker's Halted signal.
+   */
+  signals[SIGNAL_HALTED]
+      = g_signal_new ("halted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+
+  /**
+   * HullWorkerClient::state-changed:
+   * @state: the worker's new State ("created", "running", "paused", "halted")
+   */
+  signals[SIGNAL_STATE_CHANGED]
+      = g_signal_new ("state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  /**
+   * HullWorkerClient::closed:
+   * @expected: whether stop_async() or kill() asked for it
+   *
+   * The worker is gone; emitted once.
+   */
+  signals[SIGNAL_CLOSED] = g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
+}

@@ -1,0 +1,83 @@
+/* hull-worker.h — hull-vm's worker mode (docs/daemon.md).
+ *
+ * One worker runs one domain for hulld: it builds the machine (stopped),
+ * a console per serial port, and serves org.hullvm.Hull1.Worker on a
+ * peer-to-peer D-Bus socket, $runtime/vm/<uuid>.sock. It keeps the status
+ * record $runtime/vm/<uuid>.status up to date and reports halts; hulld
+ * decides what to do about them. Main-loop only: everything runs on the
+ * thread-default GMainContext of the caller of hull_worker_new().
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _HullWorker HullWorker;
+
+/**
+ * HullWorkerOptions:
+ * @uuid: the domain's UUID (names the socket and the status record; must
+ *   be the definition's)
+ * @xml_path: the definition to run
+ * @runtime_dir: hulld's runtime directory; the worker uses its vm/
+ * @console_log: (nullable): serial port 0's log
+ * @backend: (nullable): the backend's name; %NULL: the domain's type
+ * @backend_dir: (nullable): where plugins are; %NULL: the default
+ */
+typedef struct
+{
+  const char *uuid;
+  const char *xml_path;
+  const char *runtime_dir;
+  const char *console_log;
+  const char *backend;
+  const char *backend_dir;
+} HullWorkerOptions;
+
+/**
+ * hull_worker_new:
+ * @options: what to run
+ * @error: a %HULL_ERROR saying what failed: the definition, the backend,
+ *   the console log, the socket or the status record
+ *
+ * Sets the worker up: the machine is built but not started, the socket
+ * listens and the status record is written ("created").
+ *
+ * Returns: (transfer full): the worker, or %NULL.
+ */
+HullWorker *hull_worker_new (const HullWorkerOptions *options, GError **error);
+
+/**
+ * hull_worker_free:
+ * @worker: (nullable): a worker
+ *
+ * Stops the VPs and frees everything. Leaves the socket and status record
+ * unless the worker was stopped (Worker.Stop, SIGTERM, SIGINT).
+ */
+void hull_worker_free (HullWorker *worker);
+
+/**
+ * hull_worker_run:
+ * @worker: a worker from hull_worker_new()
+ *
+ * Serves until Worker.Stop (or SIGTERM, SIGINT) has been answered.
+ *
+ * Returns: the process's exit status (0).
+ */
+int hull_worker_run (HullWorker *worker);
+
+/**
+ * hull_worker_report_ready:
+ * @fd: hulld's ready fd
+ * @error: (nullable): %NULL for success, or the setup failure
+ *
+ * Writes "READY\n", or "ERROR <code> <message>\n" (a %HULL_ERROR code; other
+ * domains' errors as %HULL_ERROR_FAILED), to @fd and closes it. A write
+ * failure (hulld went away) is only logged.
+ */
+void hull_worker_report_ready (int fd, const GError *error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HullWorker, hull_worker_free)
+
+G_END_DECLS
