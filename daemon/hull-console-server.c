@@ -5,6 +5,7 @@
 #include "hull-console-server.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <glib-unix.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@ typedef struct
   GSource *out;      /* waiting to write; NULL when nothing waits */
   GByteArray *queue; /* output the socket has not taken yet */
   gboolean writer;
+  gboolean input_closed; /* the client shut down its write side */
 } Client;
 
 typedef struct
@@ -178,6 +180,23 @@ push_input (HullConsoleServer *server)
   return server->input->len == 0;
 }
 
+/* After EOF: whether the peer closed its socket (both directions: AF_UNIX
+ * then polls HUP), rather than only shutting down its write side. */
+static gboolean
+client_closed (int fd)
+{
+  struct pollfd pfd = { .fd = fd };
+
+  return poll (&pfd, 1, 0) != 0 && (pfd.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+static gboolean
+on_client_hangup (int fd, GIOCondition condition, gpointer user_data)
+{
+  client_drop (user_data);
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 on_client_readable (int fd, GIOCondition condition, gpointer user_data)
 {
@@ -190,10 +209,32 @@ on_client_readable (int fd, GIOCondition condition, gpointer user_data)
   n = read (fd, buffer, sizeof buffer);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
     return G_SOURCE_CONTINUE;
-  if (n <= 0)
+  if (n < 0)
     {
-      /* EOF or an error: the client is gone. */
+      /* The client is gone. */
       client_drop (client);
+      return G_SOURCE_REMOVE;
+    }
+  if (n == 0 && client_closed (fd))
+    {
+      client_drop (client);
+      return G_SOURCE_REMOVE;
+    }
+  if (n == 0)
+    {
+      /* The client shut down only its write side (a pipe's input ended):
+       * it still reads, so it stays, as a reader, until it hangs up. */
+      client->input_closed = TRUE;
+      if (server->writer == client)
+        {
+          server->writer = NULL;
+          client->writer = FALSE;
+        }
+      g_clear_pointer (&client->in, g_source_unref);
+      client->in = g_unix_fd_source_new (fd, G_IO_HUP | G_IO_ERR);
+      g_source_set_callback (client->in, G_SOURCE_FUNC (on_client_hangup), client, NULL);
+      g_source_set_static_name (client->in, "[hull] console client hang-up");
+      g_source_attach (client->in, server->context);
       return G_SOURCE_REMOVE;
     }
   if (!client->writer)
@@ -211,7 +252,7 @@ on_client_readable (int fd, GIOCondition condition, gpointer user_data)
 static void
 client_read (Client *client)
 {
-  if (client->in != NULL)
+  if (client->in != NULL || client->input_closed)
     return;
   client->in = g_unix_fd_source_new (client->fd, G_IO_IN);
   g_source_set_callback (client->in, G_SOURCE_FUNC (on_client_readable), client, NULL);

@@ -892,8 +892,11 @@ handle_shutdown (HullDBusDomain *object, GDBusMethodInvocation *invocation, GVar
     }
   g_ptr_array_add (self->stop_invocations, invocation);
   self->op = OP_SHUTDOWN_WAIT;
-  self->shutdown_timer = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, timeout, shutdown_timeout,
-                                                     g_object_ref (self), g_object_unref);
+  /* Milliseconds, not g_timeout_add_seconds(): that one may fire up to a
+   * second early, and the guest is promised the whole timeout. */
+  self->shutdown_timer
+      = g_timeout_add_full (G_PRIORITY_DEFAULT, MIN (timeout, G_MAXUINT / 1000) * 1000,
+                            shutdown_timeout, g_object_ref (self), g_object_unref);
   return TRUE;
 }
 

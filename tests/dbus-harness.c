@@ -410,7 +410,7 @@ hull_test_world_start_hulld (HullTestWorld *world)
 {
   const char *hulld = env_or ("HULL_TEST_HULLD", HULL_TEST_HULLD_DEFAULT);
   const char *worker = env_or ("HULL_TEST_WORKER", HULL_TEST_WORKER_DEFAULT);
-  const char *args[] = { hulld,         "--session",         "--state-dir", world->state_dir,
+  const char *args[] = { hulld,           "--session",        "--state-dir", world->state_dir,
                          "--runtime-dir", world->runtime_dir, "--log-dir",   world->log_dir,
                          "--backend-dir", world->backend_dir, "--worker",    worker };
   /* HULL_TEST_HULLD_PREFIX: a command line to run hulld under, e.g.
@@ -1050,6 +1050,66 @@ hull_test_managed_objects (HullTestWorld *world)
                            "GetManagedObjects", NULL, "(a{oa{sa{sv}}})");
 
   return g_variant_get_child_value (reply, 0);
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The keys of the dictionary @dict, sorted. */
+static GPtrArray *
+sorted_keys (GVariant *dict)
+{
+  GPtrArray *keys = g_ptr_array_new_with_free_func (g_free);
+  GVariantIter iter;
+  GVariant *entry;
+
+  g_variant_iter_init (&iter, dict);
+  while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      g_autoptr (GVariant) key = g_variant_get_child_value (entry, 0);
+
+      g_ptr_array_add (keys, g_variant_dup_string (key, NULL));
+      g_variant_unref (entry);
+    }
+  g_ptr_array_sort (keys, compare_strings);
+  return keys;
+}
+
+char *
+hull_test_managed_objects_text (HullTestWorld *world)
+{
+  g_autoptr (GVariant) objects = hull_test_managed_objects (world);
+  g_autoptr (GPtrArray) paths = sorted_keys (objects);
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char *path = g_ptr_array_index (paths, i);
+      g_autoptr (GVariant) interfaces = g_variant_lookup_value (objects, path, NULL);
+      g_autoptr (GPtrArray) names = sorted_keys (interfaces);
+
+      g_string_append_printf (text, "%s\n", path);
+      for (guint j = 0; j < names->len; j++)
+        {
+          const char *name = g_ptr_array_index (names, j);
+          g_autoptr (GVariant) props = g_variant_lookup_value (interfaces, name, NULL);
+          g_autoptr (GPtrArray) keys = sorted_keys (props);
+
+          g_string_append_printf (text, "  %s\n", name);
+          for (guint k = 0; k < keys->len; k++)
+            {
+              const char *key = g_ptr_array_index (keys, k);
+              g_autoptr (GVariant) value = g_variant_lookup_value (props, key, NULL);
+              g_autofree char *printed = g_variant_print (value, TRUE);
+
+              g_string_append_printf (text, "    %s = %s\n", key, printed);
+            }
+        }
+    }
+  return g_string_free (text, FALSE);
 }
 
 gboolean

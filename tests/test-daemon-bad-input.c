@@ -74,9 +74,7 @@ typedef struct
 static void
 snapshot_take (Fixture *fx, Snapshot *snapshot)
 {
-  g_autoptr (GVariant) objects = hull_test_managed_objects (fx->world);
-
-  snapshot->objects = g_variant_print (objects, TRUE);
+  snapshot->objects = hull_test_managed_objects_text (fx->world);
   snapshot->files = hull_test_snapshot_dir (fx->world->state_dir);
   snapshot->workers = hull_test_world_worker_pids (fx->world);
 }

@@ -489,6 +489,38 @@ test_start_failure (void)
                         "org.hullvm.Hull1.Error.NotFound");
 }
 
+/* A kernel file that is not there: Start fails with NotFound naming it,
+ * the domain is shutoff/failed, nothing runs. Without a usable kvm
+ * backend, BackendUnavailable instead. */
+static void
+test_start_missing_kernel (void)
+{
+  g_autoptr (HullTestWorld) world = hull_test_world_new (TRUE);
+  const char *xml = "<domain type='kvm'><name>nokernel</name><memory unit='MiB'>64</memory>"
+                    "<vcpu>1</vcpu><os><kernel>/nonexistent/vmlinux</kernel></os></domain>";
+  g_autofree char *path = hull_test_define (world, xml);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GArray) pids = NULL;
+
+  reply = hull_test_call (world, path, DOMAIN, "Start",
+                          g_variant_new ("(@a{sv})", HULL_TEST_NO_OPTIONS), NULL, &error);
+  g_assert_null (reply);
+  g_test_message ("Start: %s", error->message);
+  if (world->have_kvm && g_file_test ("/dev/kvm", G_FILE_TEST_EXISTS))
+    {
+      g_assert_error (error, HULL_ERROR, HULL_ERROR_NOT_FOUND);
+      g_assert_nonnull (strstr (error->message, "/nonexistent/vmlinux"));
+    }
+  else
+    g_assert_true (g_error_matches (error, HULL_ERROR, HULL_ERROR_BACKEND_UNAVAILABLE)
+                   || g_error_matches (error, HULL_ERROR, HULL_ERROR_NOT_FOUND));
+  hull_test_assert_state (world, path, "shutoff", "failed");
+  assert_no_runtime_files (world, path);
+  pids = hull_test_world_worker_pids (world);
+  g_assert_cmpuint (pids->len, ==, 0);
+}
+
 /* --- KVM --------------------------------------------------------------------------- */
 
 #define HELLO_E820                                                                                 \
@@ -644,6 +676,7 @@ test_daemon_add_lifecycle_tests (void)
   hull_test_add ("/hull/daemon/lifecycle/vp-failed", test_vp_failed, NULL);
   hull_test_add ("/hull/daemon/lifecycle/undefine-running", test_undefine_running, NULL);
   hull_test_add ("/hull/daemon/lifecycle/start-failure", test_start_failure, NULL);
+  hull_test_add ("/hull/daemon/lifecycle/start-missing-kernel", test_start_missing_kernel, NULL);
   hull_test_add ("/hull/daemon/kvm/hello", test_kvm_hello, kvm_skip);
   hull_test_add ("/hull/daemon/kvm/hello-replay", test_kvm_hello_replay, kvm_skip);
 }

@@ -27,14 +27,6 @@ xml_desc (HullTestWorld *world, const char *path)
   return xml;
 }
 
-static char *
-managed_objects_text (HullTestWorld *world)
-{
-  g_autoptr (GVariant) objects = hull_test_managed_objects (world);
-
-  return g_variant_print (objects, TRUE);
-}
-
 static GStrv
 list_domains (HullTestWorld *world)
 {
@@ -69,7 +61,7 @@ test_persistence (void)
                            g_variant_new ("(b@a{sv})", TRUE, HULL_TEST_NO_OPTIONS), NULL);
   g_autofree char *xml_a = xml_desc (world, a);
   g_autofree char *xml_b = xml_desc (world, b);
-  g_autofree char *objects = managed_objects_text (world);
+  g_autofree char *objects = hull_test_managed_objects_text (world);
   g_autoptr (GHashTable) files = hull_test_snapshot_dir (world->state_dir);
   g_autoptr (GHashTable) files_after = NULL;
   g_autofree char *xml_a_after = NULL, *xml_b_after = NULL, *objects_after = NULL;
@@ -87,7 +79,7 @@ test_persistence (void)
   g_assert_cmpstr (xml_b_after, ==, xml_b);
   g_assert_true (hull_test_domain_boolean (world, a, "Autostart"));
   g_assert_false (hull_test_domain_boolean (world, b, "Autostart"));
-  objects_after = managed_objects_text (world);
+  objects_after = hull_test_managed_objects_text (world);
   g_assert_cmpstr (objects_after, ==, objects);
   /* A restart rewrites nothing. */
   files_after = hull_test_snapshot_dir (world->state_dir);

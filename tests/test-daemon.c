@@ -415,6 +415,8 @@ test_domain_start_destroy (void)
   g_autofree char *uuid = hull_test_domain_uuid (world, path);
   g_autofree char *status = g_strdup_printf ("%s/vm/%s.status", world->runtime_dir, uuid);
   g_autofree char *socket = g_strdup_printf ("%s/vm/%s.sock", world->runtime_dir, uuid);
+  g_autofree char *live = g_strdup_printf ("%s/vm/%s.xml", world->runtime_dir, uuid);
+  g_autofree char *record = g_strdup_printf ("%s/vm/%s.domain", world->runtime_dir, uuid);
   guint started, stopped;
   GPid pid;
 
@@ -427,6 +429,9 @@ test_domain_start_destroy (void)
   g_assert_cmpint (pid, >, 0);
   g_assert_true (hull_test_pid_alive (pid));
   g_assert_true (g_file_test (socket, G_FILE_TEST_EXISTS));
+  /* The live definition and hulld's record of the running domain. */
+  g_assert_true (g_file_test (live, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (record, G_FILE_TEST_IS_REGULAR));
   g_assert_cmpuint (hull_test_domain_boots (world, path), ==, 1);
 
   hull_test_domain_do (world, path, "Destroy");
@@ -437,6 +442,7 @@ test_domain_start_destroy (void)
   hull_test_wait_pid_gone (pid);
   g_assert_false (g_file_test (status, G_FILE_TEST_EXISTS));
   g_assert_false (g_file_test (socket, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (record, G_FILE_TEST_EXISTS));
   /* A stopped persistent domain stays. */
   g_assert_true (hull_test_object_exists (world, path));
 
@@ -622,7 +628,36 @@ test_domain_undefine (void)
                         "org.hullvm.Hull1.Error.NotFound");
 }
 
-/* OpenConsole replays the ring, then live output; read-only and force. */
+/* Waits (bounded) until ttyS0 of @path got @count bytes of input. */
+static void
+wait_uart_input (HullTestWorld *world, const char *path, guint64 count)
+{
+  gint64 deadline = g_get_monotonic_time () + HULL_TEST_TIMEOUT_S * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr (GVariant) reply = hull_test_call_ok (
+          world, path, DOMAIN, "Inspect",
+          g_variant_new ("(s@a{sv})", "devices/ttyS0", HULL_TEST_NO_OPTIONS), "(v)");
+      g_autoptr (GVariant) tree = g_variant_get_child_value (reply, 0);
+      g_autoptr (GVariant) node = g_variant_get_variant (tree);
+      g_autoptr (GVariant) value = g_variant_lookup_value (node, "input-bytes", NULL);
+      guint64 got = 0;
+
+      if (value != NULL && g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
+        got = g_variant_get_uint64 (value);
+      if (got >= count)
+        return;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("ttyS0 got %" G_GUINT64_FORMAT " bytes of input, not %" G_GUINT64_FORMAT
+                 ", within %d s: %s",
+                 got, count, HULL_TEST_TIMEOUT_S, g_variant_print (node, TRUE));
+      g_usleep (10000);
+    }
+}
+
+/* OpenConsole replays the ring, then live output; read-only and force;
+ * input reaches the guest. */
 static void
 test_domain_console (void)
 {
@@ -668,6 +703,10 @@ test_domain_console (void)
       -1);
   g_assert_error (error, HULL_ERROR, HULL_ERROR_NOT_FOUND);
   g_clear_error (&error);
+
+  /* What the writer writes reaches the guest's UART. */
+  g_assert_cmpint (write (forced, "AB", 2), ==, 2);
+  wait_uart_input (world, path, 2);
 
   close (fd);
   close (ro);

@@ -12,6 +12,7 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -1136,6 +1137,40 @@ test_console_writer (void)
   call_stop (&worker);
 }
 
+/* A client that shuts down its write side (hullctl console with piped
+ * input that ended) stays connected as a reader and keeps getting output
+ * until it closes; it also gives up the write side. */
+static void
+test_console_half_close (void)
+{
+  g_auto (Worker) worker = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *later = NULL;
+  int fd, writer;
+
+  worker_start (&worker,
+                "<hull:out port='0x3f8' value='0x2e'/><hull:spin usec='2000'/>"
+                "<hull:jump step='0'/>",
+                SERIAL);
+  call_start (&worker, empty_options ());
+  fd = open_console (&worker, empty_options (), &error);
+  g_assert_no_error (error);
+  first = read_exactly (fd, 1);
+  g_assert_cmpint (shutdown (fd, SHUT_WR), ==, 0);
+  /* The write side is free again... */
+  writer = open_console (&worker, empty_options (), &error);
+  g_assert_no_error (error);
+  close (writer);
+  /* ...and the half-closed client still reads the guest's output. */
+  later = read_exactly (fd, 4);
+  g_assert_cmpstr (later, ==, "....");
+  WAIT_UNTIL (stat_uint32 (&worker, "console-clients") == 1);
+  close (fd);
+  WAIT_UNTIL (stat_uint32 (&worker, "console-clients") == 0);
+  call_stop (&worker);
+}
+
 /* More input than the UART holds waits for the guest to read it: the
  * worker stops reading the client while the UART refuses, and resumes when
  * the guest makes room. The guest reads COM1's RBR in a loop. */
@@ -1271,6 +1306,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hull/worker/console/ring", test_console_ring);
   g_test_add_func ("/hull/worker/console/readers", test_console_readers);
   g_test_add_func ("/hull/worker/console/writer", test_console_writer);
+  g_test_add_func ("/hull/worker/console/half-close", test_console_half_close);
   g_test_add_func ("/hull/worker/console/backpressure", test_console_backpressure);
   g_test_add_func ("/hull/worker/console/slow-reader", test_console_slow_reader);
   g_test_add_func ("/hull/worker/reconnect", test_reconnect);
