@@ -270,8 +270,9 @@ test_manager_capabilities (void)
   gboolean saw_test = FALSE;
   GVariantIter iter;
   GVariant *backend;
+  g_autofree char *printed = g_variant_print (caps, TRUE);
 
-  g_test_message ("capabilities: %s", g_variant_print (caps, TRUE));
+  g_test_message ("capabilities: %s", printed);
   g_assert_true (g_variant_lookup (caps, "arch", "&s", &arch));
   g_assert_cmpstr (arch, ==, "x86_64");
   g_assert_true (g_variant_lookup (caps, "hull-version", "&s", &version));
@@ -729,7 +730,11 @@ test_domain_inspect (void)
   g_assert_nonnull (strstr (printed, "io-bus"));
   shallow = hull_test_call_ok (world, path, DOMAIN, "Inspect",
                                g_variant_new_parsed ("('', {'depth': <@u 1>})"), "(v)");
-  g_assert_cmpuint (strlen (g_variant_print (shallow, FALSE)), <=, strlen (printed));
+  {
+    g_autofree char *printed_shallow = g_variant_print (shallow, FALSE);
+
+    g_assert_cmpuint (strlen (printed_shallow), <=, strlen (printed));
+  }
   hull_test_call_fails (world, path, DOMAIN, "Inspect",
                         g_variant_new ("(s@a{sv})", "no/such/node", HULL_TEST_NO_OPTIONS),
                         "org.hullvm.Hull1.Error.NotFound");
@@ -766,7 +771,11 @@ test_domain_stats (void)
   on = hull_test_call_ok (world, path, DOMAIN, "GetStats",
                           g_variant_new ("(@a{sv})", HULL_TEST_NO_OPTIONS), "(a{sv})");
   on_stats = g_variant_get_child_value (on, 0);
-  g_test_message ("stats: %s", g_variant_print (on_stats, TRUE));
+  {
+    g_autofree char *printed_stats = g_variant_print (on_stats, TRUE);
+
+    g_test_message ("stats: %s", printed_stats);
+  }
   g_assert_true (g_variant_lookup (on_stats, "pid", "u", &pid));
   g_assert_cmpint ((GPid)pid, ==, hull_test_world_worker_pid (world, uuid));
   g_assert_true (g_variant_lookup (on_stats, "boots", "u", &boots));
