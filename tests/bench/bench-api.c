@@ -1120,18 +1120,21 @@ measure_starts (Target *t, const char *impl_label, const char *path, guint domai
   g_autoptr (GArray) running = g_array_new (FALSE, FALSE, sizeof (gint64));
   guint unobserved = 0;
   guint subscription;
+  GVariant *reply;
 
-  subscription = t->impl == IMPL_HULL ? g_dbus_connection_signal_subscribe (
-                     t->bus, NULL, "org.freedesktop.DBus.Properties", "PropertiesChanged", path,
-                     HULL_DOMAIN_IFACE, G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed, NULL, NULL)
-                                      : g_dbus_connection_signal_subscribe (
-                                          t->bus, NULL, LIBVIRT_CONNECT_IFACE, "DomainEvent",
-                                          LIBVIRT_TEST_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                          on_domain_event, NULL, NULL);
+  if (t->impl == IMPL_HULL)
+    subscription = g_dbus_connection_signal_subscribe (
+        t->bus, NULL, "org.freedesktop.DBus.Properties", "PropertiesChanged", path,
+        HULL_DOMAIN_IFACE, G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed, NULL, NULL);
+  else
+    subscription = g_dbus_connection_signal_subscribe (
+        t->bus, NULL, LIBVIRT_CONNECT_IFACE, "DomainEvent", LIBVIRT_TEST_PATH, NULL,
+        G_DBUS_SIGNAL_FLAGS_NONE, on_domain_event, NULL, NULL);
   /* A round trip to the bus: the match rule is in place before we start. */
-  g_variant_unref (g_dbus_connection_call_sync (
-      t->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetId",
-      NULL, NULL, G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, NULL));
+  reply = g_dbus_connection_call_sync (t->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "GetId", NULL, NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, NULL);
+  g_clear_pointer (&reply, g_variant_unref);
   for (guint i = 0; i <= runs; i++)
     {
       g_autoptr (GError) error = NULL;
@@ -1170,8 +1173,9 @@ measure_starts (Target *t, const char *impl_label, const char *path, guint domai
 /* ------------------------------------------------------------------ */
 /* Command line: one process per call */
 
-/* Median wall time of @argv over @runs runs (ns), into @samples; FALSE and
- * @failure when it fails. */
+/* Runs @argv 1 + @runs times, its output to /dev/null, and adds the wall
+ * time (ns) of all but the first to @samples; FALSE and @failure when a run
+ * fails. */
 static gboolean
 time_command (char **argv, char **envp, guint runs, GArray *samples, char **failure)
 {
