@@ -1,9 +1,12 @@
 /* hull-caller.h — who is calling a D-Bus method.
  *
  * On a bus, the caller's uid comes from the bus daemon
- * (org.freedesktop.DBus.GetConnectionUnixUser on the sender); on a
- * peer-to-peer connection, from the connection's credentials. Main-loop
- * only; the bus call is asynchronous.
+ * (org.freedesktop.DBus.GetConnectionUnixUser on the sender), asked once
+ * per client: the answer is kept per unique name (never reused on a bus)
+ * until the bus announces that the client left (NameOwnerChanged). On a
+ * peer-to-peer connection, it comes from the connection's credentials.
+ * Main-loop only (the thread-default context of the first bus lookup); the
+ * bus call is asynchronous.
  */
 #pragma once
 
@@ -18,7 +21,8 @@ G_BEGIN_DECLS
  * @callback: called with the result
  * @user_data: for @callback
  *
- * Finds the uid of @invocation's sender.
+ * Finds the uid of @invocation's sender. Concurrent lookups for one sender
+ * share one bus call; a cancelled @cancellable takes effect when it answers.
  */
 void hull_caller_get_uid_async (GDBusMethodInvocation *invocation, GCancellable *cancellable,
                                 GAsyncReadyCallback callback, gpointer user_data);

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hull-authority.h"
 #include "hull-backend-loader.h"
-#include "hull-caller.h"
 #include "hull-capabilities.h"
 #include "hull-daemon.h"
 #include "hull-dbus.h"
@@ -16,6 +16,7 @@
 #include "hull-domain.h"
 #include "hull-error.h"
 #include "hull-i18n.h"
+#include "hull-node-devices.h"
 
 /* The largest domain XML a D-Bus caller may send. */
 #define HULL_DAEMON_MAX_XML (G_GUINT64_CONSTANT (1) << 20)
@@ -31,6 +32,7 @@ struct _HullDaemon
   char *worker_path;
 
   HullDomainStore *store;
+  HullAuthority *authority;
   HullBackendLoader *loader;
   GDBusObjectManagerServer *object_manager;
   HullDBusManager *manager;
@@ -38,6 +40,7 @@ struct _HullDaemon
   GHashTable *by_uuid; /* owned uuid → HullDomain (ref) */
   GHashTable *by_name; /* owned name → HullDomain */
   GPtrArray *backend_paths;
+  HullNodeDevices *node_devices; /* host devices, from start-up on */
 };
 
 G_DEFINE_FINAL_TYPE (HullDaemon, hull_daemon, G_TYPE_OBJECT)
@@ -69,11 +72,55 @@ on_domain_gone (HullDomain *domain, gpointer user_data)
   g_hash_table_remove (self->by_uuid, hull_domain_get_uuid (domain));
 }
 
+/* What @owner has, @leave_out (nullable) left out: domains, and the size
+ * of those with a live definition (starting, running, kept after a
+ * crash). */
+static void
+owner_usage (HullDaemon *self, guint32 owner, HullDomain *leave_out, HullQuotaUsage *usage)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  memset (usage, 0, sizeof *usage);
+  g_hash_table_iter_init (&iter, self->by_uuid);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      guint vcpus;
+      guint64 memory;
+
+      if (value == leave_out || hull_domain_get_owner (value) != owner)
+        continue;
+      usage->domains++;
+      if (hull_domain_get_live_size (value, &vcpus, &memory))
+        {
+          usage->vcpus += vcpus;
+          usage->memory += memory;
+        }
+    }
+}
+
+/* Start's quota check: the owner's running domains and this one. */
+static gboolean
+on_domain_check_start (HullDomain *domain, GError **error, gpointer user_data)
+{
+  HullDaemon *self = user_data;
+  HullQuotaUsage usage;
+  guint vcpus;
+  guint64 memory;
+
+  owner_usage (self, hull_domain_get_owner (domain), domain, &usage);
+  hull_domain_get_size (domain, &vcpus, &memory);
+  return hull_authority_check_quota (self->authority, hull_domain_get_owner (domain), &usage,
+                                     HULL_QUOTA_CHECK_RUNNING, hull_domain_get_name (domain), vcpus,
+                                     memory, error);
+}
+
 /* Creates a domain for @def and publishes it. */
 static HullDomain *
 add_domain (HullDaemon *self, HullDomainDef *def, const HullDomainRecord *record)
 {
-  const HullDomainCallbacks callbacks = { on_domain_event, on_domain_gone, self };
+  const HullDomainCallbacks callbacks
+      = { on_domain_event, on_domain_gone, self, on_domain_check_start };
   HullDomainEnv env = { 0 };
   g_autoptr (HullDBusObjectSkeleton) object = NULL;
   HullDomain *domain;
@@ -82,6 +129,7 @@ add_domain (HullDaemon *self, HullDomainDef *def, const HullDomainRecord *record
   env.runtime_dir = hull_domain_store_get_runtime_dir (self->store);
   env.log_dir = self->log_dir;
   env.backend_dir = self->backend_dir;
+  env.authority = self->authority;
   domain = hull_domain_new (self->store, &env, &callbacks, def, record);
 
   g_hash_table_insert (self->by_uuid, g_strdup (hull_domain_get_uuid (domain)), domain);
@@ -126,10 +174,31 @@ check_options (GDBusMethodInvocation *invocation, GVariant *options, const HullD
 {
   GError *local_error = NULL;
 
-  if (hull_dbus_check_options (options, allowed, n_allowed, method, &local_error))
+  if (hull_authority_check_options (options, allowed, n_allowed, method, &local_error))
     return TRUE;
   g_dbus_method_invocation_take_error (invocation, local_error);
   return FALSE;
+}
+
+/* Whether the caller may do @action (hull-authority.h): %FALSE while that
+ * is decided, and the handler returns; once allowed, the handler runs
+ * again from the top and gets past this. */
+static gboolean
+authorize (HullDaemon *self, GDBusMethodInvocation *invocation, GVariant *options,
+           HullAction action, const HullAuthorityTarget *target, gboolean want_admin)
+{
+  return hull_authority_authorize (self->authority, G_DBUS_INTERFACE_SKELETON (self->manager),
+                                   invocation, options, action, target, want_admin);
+}
+
+/* Whether the authorized caller may see @domain: its owner, or an admin.
+ * Others are told it does not exist. */
+static gboolean
+visible (GDBusMethodInvocation *invocation, HullDomain *domain)
+{
+  const HullAuthorityCaller *caller = hull_authority_get_caller (invocation);
+
+  return caller->admin || hull_domain_get_owner (domain) == caller->uid;
 }
 
 /* Parses a caller's document: size limit first, then the parser's own
@@ -190,26 +259,40 @@ created (GObject *source, GAsyncResult *result, gpointer user_data)
         invocation, g_variant_new ("(o)", hull_domain_get_object_path (domain)));
 }
 
+/* Defines or creates for the authorized @caller, who owns what is new. */
 static void
-define_got_owner (GObject *source, GAsyncResult *result, gpointer user_data)
+define_as (DefineData *owned_data, const HullAuthorityCaller *caller)
 {
-  g_autoptr (DefineData) data = user_data;
+  g_autoptr (DefineData) data = owned_data;
   HullDaemon *self = data->self;
   GDBusMethodInvocation *invocation = data->invocation;
   HullDomain *existing = NULL;
   HullDomainRecord record = { 0 };
   HullDomain *domain;
   GError *local_error = NULL;
-  guint32 owner;
+  guint32 owner = caller->uid;
+  HullQuotaUsage usage;
 
-  /* Checked now, not before the owner was known: the table may have
-   * changed meanwhile. */
-  if (!hull_caller_get_uid_finish (result, &owner, &local_error)
-      || !find_conflict (self, data->def, &existing, &local_error))
+  /* Checked now, after the authorization: the table may have changed
+   * meanwhile. */
+  if (!find_conflict (self, data->def, &existing, &local_error))
     {
       g_dbus_method_invocation_take_error (invocation, local_error);
       return;
     }
+  if (existing != NULL && !data->create && hull_domain_get_owner (existing) != owner
+      && !caller->admin)
+    {
+      const HullAuthorityTarget target
+          = { hull_domain_get_name (existing), hull_domain_get_uuid (existing),
+              hull_domain_get_owner (existing) };
+
+      hull_authority_set_refusal (&local_error, owner, HULL_ACTION_MANAGE_OTHERS, &target,
+                                  "DefineXML");
+      g_dbus_method_invocation_take_error (invocation, local_error);
+      return;
+    }
+  owner_usage (self, owner, NULL, &usage);
 
   if (data->create)
     {
@@ -217,6 +300,13 @@ define_got_owner (GObject *source, GAsyncResult *result, gpointer user_data)
         {
           g_dbus_method_invocation_return_error (invocation, HULL_ERROR, HULL_ERROR_ALREADY_EXISTS,
                                                  _ ("domain '%s' already exists"), data->def->name);
+          return;
+        }
+      if (!hull_authority_check_quota (
+              self->authority, owner, &usage, HULL_QUOTA_CHECK_DOMAINS | HULL_QUOTA_CHECK_RUNNING,
+              data->def->name, data->def->vcpus, data->def->memory, &local_error))
+        {
+          g_dbus_method_invocation_take_error (invocation, local_error);
           return;
         }
       record.owner = owner;
@@ -239,6 +329,12 @@ define_got_owner (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
+  if (!hull_authority_check_quota (self->authority, owner, &usage, HULL_QUOTA_CHECK_DOMAINS,
+                                   data->def->name, 0, 0, &local_error))
+    {
+      g_dbus_method_invocation_take_error (invocation, local_error);
+      return;
+    }
   /* The file first: if it cannot be written, nothing changed. */
   if (!hull_domain_store_save (self->store, data->def, owner, &local_error))
     {
@@ -264,6 +360,7 @@ define_or_create (HullDaemon *self, GDBusMethodInvocation *invocation, const cha
   static const HullDBusOption create_options[] = { { "lenient", "b" }, { "paused", "b" } };
   DefineData *data;
   HullDomainDef *def;
+  HullDomain *existing;
   GError *local_error = NULL;
 
   if (!(create ? check_options (invocation, options, create_options, G_N_ELEMENTS (create_options),
@@ -277,13 +374,34 @@ define_or_create (HullDaemon *self, GDBusMethodInvocation *invocation, const cha
       g_dbus_method_invocation_take_error (invocation, local_error);
       return TRUE;
     }
+  /* A new domain needs create; redefining one needs the rights on it. */
+  existing = g_hash_table_lookup (self->by_uuid, def->uuid);
+  if (existing == NULL)
+    existing = g_hash_table_lookup (self->by_name, def->name);
+  if (existing != NULL && !create)
+    {
+      const HullAuthorityTarget target
+          = { hull_domain_get_name (existing), hull_domain_get_uuid (existing),
+              hull_domain_get_owner (existing) };
+
+      if (!authorize (self, invocation, options, HULL_ACTION_MANAGE_OWN, &target, FALSE))
+        {
+          hull_domain_def_free (def);
+          return TRUE;
+        }
+    }
+  else if (!authorize (self, invocation, options, HULL_ACTION_CREATE, NULL, FALSE))
+    {
+      hull_domain_def_free (def);
+      return TRUE;
+    }
   data = g_new0 (DefineData, 1);
   data->self = g_object_ref (self);
   data->invocation = invocation;
   data->def = def;
   data->create = create;
   data->paused = hull_dbus_option_boolean (options, "paused", FALSE);
-  hull_caller_get_uid_async (invocation, NULL, define_got_owner, data);
+  define_as (data, hull_authority_get_caller (invocation));
   return TRUE;
 }
 
@@ -320,7 +438,8 @@ handle_list_domains (HullDBusManager *manager, GDBusMethodInvocation *invocation
   GHashTableIter iter;
   gpointer value;
 
-  if (!check_options (invocation, options, allowed, G_N_ELEMENTS (allowed), "ListDomains"))
+  if (!check_options (invocation, options, allowed, G_N_ELEMENTS (allowed), "ListDomains")
+      || !authorize (self, invocation, options, HULL_ACTION_READ, NULL, TRUE))
     return TRUE;
   active = hull_dbus_option_boolean (options, "active", FALSE);
   inactive = hull_dbus_option_boolean (options, "inactive", FALSE);
@@ -329,7 +448,7 @@ handle_list_domains (HullDBusManager *manager, GDBusMethodInvocation *invocation
 
   g_hash_table_iter_init (&iter, self->by_uuid);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (hull_domain_is_active (value) ? active : inactive)
+    if ((hull_domain_is_active (value) ? active : inactive) && visible (invocation, value))
       g_ptr_array_add (domains, value);
   g_ptr_array_sort (domains, compare_by_name);
   for (guint i = 0; i < domains->len; i++)
@@ -346,10 +465,11 @@ handle_lookup_by_name (HullDBusManager *manager, GDBusMethodInvocation *invocati
   HullDaemon *self = user_data;
   HullDomain *domain;
 
-  if (!check_options (invocation, options, NULL, 0, "LookupByName"))
+  if (!check_options (invocation, options, NULL, 0, "LookupByName")
+      || !authorize (self, invocation, options, HULL_ACTION_READ, NULL, TRUE))
     return TRUE;
   domain = g_hash_table_lookup (self->by_name, name);
-  if (domain == NULL)
+  if (domain == NULL || !visible (invocation, domain))
     {
       g_dbus_method_invocation_return_error (invocation, HULL_ERROR, HULL_ERROR_NOT_FOUND,
                                              _ ("no domain named '%s'"), name);
@@ -368,7 +488,8 @@ handle_lookup_by_uuid (HullDBusManager *manager, GDBusMethodInvocation *invocati
   g_autofree char *lower = NULL;
   HullDomain *domain;
 
-  if (!check_options (invocation, options, NULL, 0, "LookupByUUID"))
+  if (!check_options (invocation, options, NULL, 0, "LookupByUUID")
+      || !authorize (self, invocation, options, HULL_ACTION_READ, NULL, TRUE))
     return TRUE;
   if (!g_uuid_string_is_valid (uuid))
     {
@@ -378,7 +499,7 @@ handle_lookup_by_uuid (HullDBusManager *manager, GDBusMethodInvocation *invocati
     }
   lower = g_ascii_strdown (uuid, -1);
   domain = g_hash_table_lookup (self->by_uuid, lower);
-  if (domain == NULL)
+  if (domain == NULL || !visible (invocation, domain))
     {
       g_dbus_method_invocation_return_error (invocation, HULL_ERROR, HULL_ERROR_NOT_FOUND,
                                              _ ("no domain with UUID %s"), lower);
@@ -396,7 +517,8 @@ handle_get_capabilities (HullDBusManager *manager, GDBusMethodInvocation *invoca
   HullDaemon *self = user_data;
   g_autoptr (GPtrArray) backends = NULL;
 
-  if (!check_options (invocation, options, NULL, 0, "GetCapabilities"))
+  if (!check_options (invocation, options, NULL, 0, "GetCapabilities")
+      || !authorize (self, invocation, options, HULL_ACTION_READ, NULL, FALSE))
     return TRUE;
   backends = hull_backend_loader_list (self->loader);
   hull_dbus_manager_complete_get_capabilities (manager, invocation,
@@ -411,7 +533,8 @@ handle_list_backends (HullDBusManager *manager, GDBusMethodInvocation *invocatio
   HullDaemon *self = user_data;
   g_autoptr (GPtrArray) paths = g_ptr_array_new ();
 
-  if (!check_options (invocation, options, NULL, 0, "ListBackends"))
+  if (!check_options (invocation, options, NULL, 0, "ListBackends")
+      || !authorize (self, invocation, options, HULL_ACTION_READ, NULL, FALSE))
     return TRUE;
   /* Borrowed strings: the copy must not free them. */
   for (guint i = 0; i < self->backend_paths->len; i++)
@@ -520,6 +643,13 @@ autostart (HullDaemon *self)
   g_ptr_array_sort (domains, compare_by_name);
   for (guint i = 0; i < domains->len; i++)
     {
+      g_clear_error (&local_error);
+      if (!on_domain_check_start (domains->pdata[i], &local_error, self))
+        {
+          g_warning (_ ("not autostarting domain '%s': %s"),
+                     hull_domain_get_name (domains->pdata[i]), local_error->message);
+          continue;
+        }
       g_message (_ ("autostarting domain '%s'"), hull_domain_get_name (domains->pdata[i]));
       hull_domain_start_async (domains->pdata[i], NULL, FALSE, autostarted, NULL);
     }
@@ -602,6 +732,8 @@ hull_daemon_start_async (HullDaemon *self, GAsyncReadyCallback callback, gpointe
   g_task_set_task_data (task, data, g_free);
 
   load_backends (self);
+  self->node_devices
+      = hull_node_devices_new (self->object_manager, self->manager, self->loader, self->authority);
   load_definitions (self);
   /* One count for this function, so the last reattach cannot finish the
    * task before every reattach has begun. */
@@ -634,6 +766,7 @@ hull_daemon_dispose (GObject *object)
       while (g_hash_table_iter_next (&iter, NULL, &value))
         hull_domain_detach (value);
     }
+  g_clear_object (&self->node_devices);
   if (self->object_manager != NULL)
     g_dbus_object_manager_server_set_connection (self->object_manager, NULL);
   g_clear_object (&self->object_manager);
@@ -643,6 +776,7 @@ hull_daemon_dispose (GObject *object)
   g_clear_pointer (&self->by_name, g_hash_table_unref);
   g_clear_pointer (&self->by_uuid, g_hash_table_unref);
   g_clear_object (&self->store);
+  g_clear_object (&self->authority);
   g_clear_pointer (&self->loader, hull_backend_loader_unref);
   g_clear_object (&self->connection);
   G_OBJECT_CLASS (hull_daemon_parent_class)->dispose (object);
@@ -684,9 +818,11 @@ hull_daemon_new (GDBusConnection *connection, const HullDaemonConfig *config, GE
 
   g_return_val_if_fail (G_IS_DBUS_CONNECTION (connection), NULL);
   g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (HULL_IS_AUTHORITY (config->authority), NULL);
 
   self = g_object_new (HULL_TYPE_DAEMON, NULL);
   self->connection = g_object_ref (connection);
+  self->authority = g_object_ref (config->authority);
   self->system = config->system;
   self->log_dir = g_strdup (config->log_dir);
   self->worker_path = g_strdup (config->worker_path);

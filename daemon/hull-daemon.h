@@ -12,6 +12,8 @@
 
 #include <gio/gio.h>
 
+#include "hull-authority.h"
+
 G_BEGIN_DECLS
 
 #define HULL_TYPE_DAEMON (hull_daemon_get_type ())
@@ -26,6 +28,8 @@ G_DECLARE_FINAL_TYPE (HullDaemon, hull_daemon, HULL, DAEMON, GObject)
  * @backend_dir: (nullable): backend plugins; %NULL: $HULL_BACKEND_DIR or
  *   the installed directory
  * @worker_path: the hull-vm binary
+ * @authority: who may call what, and the quotas (hull-authority.h); the
+ *   daemon takes a reference
  */
 typedef struct
 {
@@ -35,6 +39,7 @@ typedef struct
   const char *log_dir;
   const char *backend_dir;
   const char *worker_path;
+  HullAuthority *authority;
 } HullDaemonConfig;
 
 /**

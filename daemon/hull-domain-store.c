@@ -7,10 +7,9 @@
 #include <string.h>
 
 #include "hull-domain-store.h"
+#include "hull-domain-record.h"
 #include "hull-error.h"
 #include "hull-i18n.h"
-
-#define GROUP "domain"
 
 struct _HullDomainStore
 {
@@ -182,7 +181,6 @@ hull_domain_store_save (HullDomainStore *store, const HullDomainDef *def, guint3
   g_autofree char *path = NULL;
   g_autofree char *meta_path = NULL;
   g_autofree char *meta = NULL;
-  g_autoptr (GKeyFile) key_file = g_key_file_new ();
   gboolean had_meta;
 
   g_return_val_if_fail (HULL_IS_DOMAIN_STORE (store), FALSE);
@@ -192,8 +190,7 @@ hull_domain_store_save (HullDomainStore *store, const HullDomainDef *def, guint3
   path = hull_domain_store_get_def_path (store, def->uuid);
   meta_path = file_in (store->domains_dir, def->uuid, ".meta");
 
-  g_key_file_set_uint64 (key_file, GROUP, "owner", owner);
-  meta = g_key_file_to_data (key_file, NULL, NULL);
+  meta = hull_domain_meta_format (owner);
 
   /* The .meta first: a definition never appears without its owner. */
   had_meta = g_file_test (meta_path, G_FILE_TEST_EXISTS);
@@ -286,28 +283,29 @@ list_names (const char *dir, const char *suffix)
   return g_steal_pointer (&names);
 }
 
+/* The owner a .meta file names; @default_owner (and a warning, unless the
+ * file is simply not there) when it cannot be read or is damaged. */
 static guint32
 load_owner (const char *meta_path, guint32 default_owner)
 {
-  g_autoptr (GKeyFile) key_file = g_key_file_new ();
   g_autoptr (GError) local_error = NULL;
-  guint64 owner;
+  g_autofree char *contents = NULL;
+  gsize length;
+  guint32 owner;
 
-  if (!g_key_file_load_from_file (key_file, meta_path, G_KEY_FILE_NONE, &local_error))
+  if (!g_file_get_contents (meta_path, &contents, &length, &local_error))
     {
       if (!g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_warning (_ ("%s: %s; the domain's owner is now uid %u"), meta_path, local_error->message,
                    default_owner);
       return default_owner;
     }
-  owner = g_key_file_get_uint64 (key_file, GROUP, "owner", &local_error);
-  if (local_error != NULL || owner > G_MAXUINT32)
+  if (!hull_domain_meta_parse (contents, length, meta_path, &owner, &local_error))
     {
-      g_warning (_ ("%s: no valid owner; the domain's owner is now uid %u"), meta_path,
-                 default_owner);
+      g_warning (_ ("%s; the domain's owner is now uid %u"), local_error->message, default_owner);
       return default_owner;
     }
-  return (guint32)owner;
+  return owner;
 }
 
 /* Reports @error about @path, moves the file aside and keeps the error. */
@@ -398,22 +396,14 @@ gboolean
 hull_domain_store_save_record (HullDomainStore *store, const char *uuid, const char *name,
                                const HullDomainRecord *record, GError **error)
 {
-  g_autoptr (GKeyFile) key_file = g_key_file_new ();
   g_autofree char *path = NULL;
   g_autofree char *data = NULL;
 
   g_return_val_if_fail (HULL_IS_DOMAIN_STORE (store), FALSE);
   g_return_val_if_fail (uuid != NULL && name != NULL && record != NULL, FALSE);
 
-  g_key_file_set_string (key_file, GROUP, "uuid", uuid);
-  g_key_file_set_string (key_file, GROUP, "name", name);
-  g_key_file_set_uint64 (key_file, GROUP, "owner", record->owner);
-  g_key_file_set_boolean (key_file, GROUP, "persistent", record->persistent);
-  g_key_file_set_boolean (key_file, GROUP, "autostart", record->autostart);
-  g_key_file_set_string (key_file, GROUP, "state", hull_domain_state_to_string (record->state));
-  g_key_file_set_string (key_file, GROUP, "reason",
-                         hull_domain_state_reason_to_string (record->reason));
-  data = g_key_file_to_data (key_file, NULL, NULL);
+  data = hull_live_record_format (uuid, name, record);
+  g_return_val_if_fail (data != NULL, FALSE);
   path = file_in (store->vm_dir, uuid, ".domain");
   /* The runtime directory does not survive a reboot: no need to sync. */
   return write_file (path, data, -1, FALSE, error);
@@ -457,48 +447,34 @@ hull_domain_store_remove_live (HullDomainStore *store, const char *uuid)
     g_warning ("%s", local_error->message);
 }
 
+/* Reads $runtime/vm/<uuid>.domain, which must be @uuid's. */
 static gboolean
 load_record (const char *path, const char *uuid, HullDomainRecord *record, GError **error)
 {
-  g_autoptr (GKeyFile) key_file = g_key_file_new ();
   g_autoptr (GError) local_error = NULL;
-  g_autofree char *file_uuid = NULL;
-  g_autofree char *state = NULL;
-  g_autofree char *reason = NULL;
-  guint64 owner;
+  g_autoptr (HullLiveRecord) live = NULL;
+  g_autofree char *contents = NULL;
+  gsize length;
 
-  if (!g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, &local_error))
-    goto bad;
-  file_uuid = g_key_file_get_string (key_file, GROUP, "uuid", &local_error);
-  if (file_uuid == NULL)
-    goto bad;
-  owner = g_key_file_get_uint64 (key_file, GROUP, "owner", &local_error);
-  if (local_error != NULL)
-    goto bad;
-  record->persistent = g_key_file_get_boolean (key_file, GROUP, "persistent", &local_error);
-  if (local_error != NULL)
-    goto bad;
-  /* Optional: autostart follows the state directory for persistent ones. */
-  record->autostart = g_key_file_get_boolean (key_file, GROUP, "autostart", NULL);
-  state = g_key_file_get_string (key_file, GROUP, "state", &local_error);
-  if (state == NULL)
-    goto bad;
-  reason = g_key_file_get_string (key_file, GROUP, "reason", &local_error);
-  if (reason == NULL)
-    goto bad;
-  if (g_strcmp0 (file_uuid, uuid) != 0 || owner > G_MAXUINT32
-      || !hull_domain_state_from_string (state, &record->state)
-      || !hull_domain_state_reason_from_string (reason, &record->reason))
+  if (!g_file_get_contents (path, &contents, &length, &local_error))
     {
-      g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA, _ ("%s: invalid record"), path);
+      g_set_error (error, HULL_ERROR, HULL_ERROR_IO, _ ("cannot read '%s': %s"), path,
+                   local_error->message);
       return FALSE;
     }
-  record->owner = (guint32)owner;
-  return TRUE;
+  live = hull_live_record_parse (contents, length, path, error);
+  if (live == NULL)
+    return FALSE;
+  if (g_strcmp0 (live->uuid, uuid) != 0)
+    {
+      g_autofree char *reason = g_strdup_printf (_ ("it is for domain %s"), live->uuid);
 
-bad:
-  g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA, "%s: %s", path, local_error->message);
-  return FALSE;
+      g_set_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA,
+                   _ ("the domain record %s is damaged: %s"), path, reason);
+      return FALSE;
+    }
+  *record = live->record;
+  return TRUE;
 }
 
 GPtrArray *

@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include "hull-authority.h"
 #include "hull-domain.h"
 #include "hull-error.h"
 #include "hull-i18n.h"
@@ -35,6 +36,7 @@ struct _HullDomain
   HullDBusDomainSkeleton parent_instance;
 
   HullDomainStore *store;
+  HullAuthority *authority;
   char *worker_path;
   char *runtime_dir;
   char *log_dir;
@@ -786,11 +788,32 @@ check_options (GDBusMethodInvocation *invocation, GVariant *options, const HullD
 {
   GError *local_error = NULL;
 
-  if (hull_dbus_check_options (options, allowed, n_allowed, method, &local_error))
+  if (hull_authority_check_options (options, allowed, n_allowed, method, &local_error))
     return TRUE;
   g_dbus_method_invocation_take_error (invocation, local_error);
   return FALSE;
 }
+
+/* Whether the caller may do @action to this domain (hull-authority.h):
+ * %FALSE while that is decided, and the handler returns; once allowed, it
+ * runs again from the top and gets past this. */
+static gboolean
+authorize (HullDomain *self, GDBusMethodInvocation *invocation, GVariant *options,
+           HullAction action)
+{
+  const HullAuthorityTarget target = { name_of (self), self->def->uuid, self->record.owner };
+
+  return hull_authority_authorize (self->authority, G_DBUS_INTERFACE_SKELETON (self), invocation,
+                                   options, action, &target, FALSE);
+}
+
+#define AUTHORIZE(action)                                                                          \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    if (!authorize (self, invocation, options, action))                                            \
+      return TRUE;                                                                                 \
+  }                                                                                                \
+  G_STMT_END
 
 #define CHECK_OPTIONS(allowed, method)                                                             \
   G_STMT_START                                                                                     \
@@ -856,8 +879,18 @@ handle_start (HullDBusDomain *object, GDBusMethodInvocation *invocation, GVarian
 {
   static const HullDBusOption allowed[] = { { "paused", "b" } };
   HullDomain *self = HULL_DOMAIN (object);
+  GError *local_error = NULL;
 
   CHECK_OPTIONS (allowed, "Start");
+  AUTHORIZE (HULL_ACTION_MANAGE_OWN);
+  /* Not running already first, then the owner's quota. */
+  if (!check_startable (self, &local_error)
+      || (self->callbacks.check_start != NULL
+          && !self->callbacks.check_start (self, &local_error, self->callbacks.user_data)))
+    {
+      g_dbus_method_invocation_take_error (invocation, local_error);
+      return TRUE;
+    }
   hull_domain_start_async (self, NULL, hull_dbus_option_boolean (options, "paused", FALSE),
                            started_for_invocation, invocation);
   return TRUE;
@@ -882,6 +915,7 @@ handle_shutdown (HullDBusDomain *object, GDBusMethodInvocation *invocation, GVar
   guint32 timeout;
 
   CHECK_OPTIONS (allowed, "Shutdown");
+  AUTHORIZE (HULL_ACTION_MANAGE_OWN);
   if (!check_running (self, invocation))
     return TRUE;
   timeout = hull_dbus_option_uint32 (options, "timeout", 0);
@@ -906,6 +940,7 @@ handle_destroy (HullDBusDomain *object, GDBusMethodInvocation *invocation, GVari
   HullDomain *self = HULL_DOMAIN (object);
 
   CHECK_NO_OPTIONS ("Destroy");
+  AUTHORIZE (HULL_ACTION_MANAGE_OWN);
   /* Destroy cuts a Shutdown's wait short; that Shutdown succeeds with it. */
   if (self->op == OP_SHUTDOWN_WAIT)
     {
@@ -925,6 +960,7 @@ handle_reboot (HullDBusDomain *object, GDBusMethodInvocation *invocation, GVaria
   HullLifecycleOutcome outcome;
 
   CHECK_NO_OPTIONS ("Reboot");
+  AUTHORIZE (HULL_ACTION_MANAGE_OWN);
   if (!check_running (self, invocation))
     return TRUE;
   if (self->record.state != HULL_DOMAIN_STATE_RUNNING
@@ -941,6 +977,7 @@ handle_reset (HullDBusDomain *object, GDBusMethodInvocation *invocation, GVarian
   HullDomain *self = HULL_DOMAIN (object);
 
   CHECK_NO_OPTIONS ("Reset");
+  AUTHORIZE (HULL_ACTION_MANAGE_OWN);
   if (!check_running (self, invocation))
     return TRUE;
   worker_call (self, CALL_RESET, invocation, HULL_DOMAIN_STATE_RUNNING, HULL_DOMAIN_REASON_REBOOTED,
@@ -954,6 +991,7 @@ handle_pause (HullDBusDomain *object, GDBusMethodInvocation *invocation, GVarian
   HullDomain *self = HULL_DOMAIN (object);
 
   CHECK_NO_OPTIONS ("Pause");
+  AUTHORIZE (HULL_ACTION_MANAGE_OWN);
   if (!check_running (self, invocation))
     return TRUE;
   if (self->record.state == HULL_DOMAIN_STATE_PAUSED)
@@ -971,6 +1009,7 @@ handle_resume (HullDBusDomain *object, GDBusMethodInvocation *invocation, GVaria
   HullDomain *self = HULL_DOMAIN (object);
 
   CHECK_NO_OPTIONS ("Resume");
+  AUTHORIZE (HULL_ACTION_MANAGE_OWN);
   if (!check_running (self, invocation))
     return TRUE;
   if (self->record.state == HULL_DOMAIN_STATE_PAUSED
@@ -991,6 +1030,7 @@ handle_clear_halt (HullDBusDomain *object, GDBusMethodInvocation *invocation, GV
   gboolean halted;
 
   CHECK_NO_OPTIONS ("ClearHalt");
+  AUTHORIZE (HULL_ACTION_MANAGE_OWN);
   if (!check_running (self, invocation))
     return TRUE;
   halted = (self->record.state == HULL_DOMAIN_STATE_PAUSED
@@ -1012,6 +1052,7 @@ handle_undefine (HullDBusDomain *object, GDBusMethodInvocation *invocation, GVar
   GError *local_error = NULL;
 
   CHECK_NO_OPTIONS ("Undefine");
+  AUTHORIZE (HULL_ACTION_MANAGE_OWN);
   if (!self->record.persistent)
     RETURN_INVALID_STATE (_ ("domain '%s' is transient: nothing to undefine"));
   if (!hull_domain_store_delete (self->store, self->def->uuid, &local_error))
@@ -1038,6 +1079,7 @@ handle_set_autostart (HullDBusDomain *object, GDBusMethodInvocation *invocation,
   GError *local_error = NULL;
 
   CHECK_NO_OPTIONS ("SetAutostart");
+  AUTHORIZE (HULL_ACTION_MANAGE_OWN);
   if (!self->record.persistent)
     RETURN_INVALID_STATE (_ ("domain '%s' is transient: it cannot autostart"));
   if (!hull_domain_store_set_autostart (self->store, self->def->uuid, autostart, &local_error))
@@ -1060,6 +1102,7 @@ handle_get_xmldesc (HullDBusDomain *object, GDBusMethodInvocation *invocation, G
   g_autofree char *xml = NULL;
 
   CHECK_OPTIONS (allowed, "GetXMLDesc");
+  AUTHORIZE (HULL_ACTION_READ);
   if (hull_dbus_option_boolean (options, "inactive", FALSE))
     {
       if (!self->record.persistent)
@@ -1127,6 +1170,7 @@ handle_open_console (HullDBusDomain *object, GDBusMethodInvocation *invocation,
   HullDomain *self = HULL_DOMAIN (object);
 
   CHECK_OPTIONS (allowed, "OpenConsole");
+  AUTHORIZE (HULL_ACTION_MANAGE_OWN);
   if (!check_worker (self, invocation))
     return TRUE;
   hull_dbus_worker_call_open_console (hull_worker_client_get_proxy (self->worker), options, NULL,
@@ -1162,6 +1206,7 @@ handle_inspect (HullDBusDomain *object, GDBusMethodInvocation *invocation, const
   HullDomain *self = HULL_DOMAIN (object);
 
   CHECK_OPTIONS (allowed, "Inspect");
+  AUTHORIZE (HULL_ACTION_READ);
   if (!check_worker (self, invocation))
     return TRUE;
   hull_dbus_worker_call_inspect (hull_worker_client_get_proxy (self->worker), path, options, NULL,
@@ -1230,6 +1275,7 @@ handle_get_stats (HullDBusDomain *object, GDBusMethodInvocation *invocation, GVa
   GVariantDict dict;
 
   CHECK_NO_OPTIONS ("GetStats");
+  AUTHORIZE (HULL_ACTION_READ);
   if (self->worker != NULL && self->op != OP_STARTING && self->op != OP_STOPPING)
     {
       g_autoptr (GVariant) none = g_variant_ref_sink (g_variant_new ("a{sv}", NULL));
@@ -1279,6 +1325,7 @@ hull_domain_dispose (GObject *object)
     }
   g_clear_handle_id (&self->shutdown_timer, g_source_remove);
   g_clear_object (&self->store);
+  g_clear_object (&self->authority);
   G_OBJECT_CLASS (hull_domain_parent_class)->dispose (object);
 }
 
@@ -1329,10 +1376,12 @@ hull_domain_new (HullDomainStore *store, const HullDomainEnv *env,
 
   g_return_val_if_fail (HULL_IS_DOMAIN_STORE (store), NULL);
   g_return_val_if_fail (env != NULL && callbacks != NULL && record != NULL, NULL);
+  g_return_val_if_fail (HULL_IS_AUTHORITY (env->authority), NULL);
   g_return_val_if_fail (def != NULL && def->uuid != NULL, NULL);
 
   self = g_object_new (HULL_TYPE_DOMAIN, NULL);
   self->store = g_object_ref (store);
+  self->authority = g_object_ref (env->authority);
   self->worker_path = g_strdup (env->worker_path);
   self->runtime_dir = g_strdup (env->runtime_dir);
   self->log_dir = g_strdup (env->log_dir);
@@ -1408,6 +1457,27 @@ hull_domain_get_owner (HullDomain *self)
 {
   g_return_val_if_fail (HULL_IS_DOMAIN (self), 0);
   return self->record.owner;
+}
+
+gboolean
+hull_domain_get_live_size (HullDomain *self, guint *vcpus, guint64 *memory)
+{
+  g_return_val_if_fail (HULL_IS_DOMAIN (self), FALSE);
+
+  if (self->live_def == NULL)
+    return FALSE;
+  *vcpus = self->live_def->vcpus;
+  *memory = self->live_def->memory;
+  return TRUE;
+}
+
+void
+hull_domain_get_size (HullDomain *self, guint *vcpus, guint64 *memory)
+{
+  g_return_if_fail (HULL_IS_DOMAIN (self));
+
+  *vcpus = self->def->vcpus;
+  *memory = self->def->memory;
 }
 
 gboolean

@@ -12,6 +12,7 @@
 
 #include <gio/gio.h>
 
+#include "hull-authority.h"
 #include "hull-dbus.h"
 #include "hull-domain-def.h"
 #include "hull-domain-store.h"
@@ -27,6 +28,7 @@ G_DECLARE_FINAL_TYPE (HullDomain, hull_domain, HULL, DOMAIN, HullDBusDomainSkele
  * @runtime_dir: hulld's runtime directory
  * @log_dir: where worker and console logs go
  * @backend_dir: (nullable): where the worker finds backend plugins
+ * @authority: authorizes the domain's methods (referenced)
  *
  * Where a domain's worker runs from; copied by hull_domain_new().
  */
@@ -36,6 +38,7 @@ typedef struct
   const char *runtime_dir;
   const char *log_dir;
   const char *backend_dir;
+  HullAuthority *authority;
 } HullDomainEnv;
 
 /* A lifecycle event: the domain's properties are already updated and
@@ -45,12 +48,16 @@ typedef void (*HullDomainEventFunc) (HullDomain *domain, HullDomainEvent event, 
 /* The domain is to disappear: undefined while shut off, or a transient
  * domain stopped. Its last event was already emitted. */
 typedef void (*HullDomainGoneFunc) (HullDomain *domain, gpointer user_data);
+/* Whether Start may run @domain: its owner's quota (QuotaExceeded). */
+typedef gboolean (*HullDomainCheckStartFunc) (HullDomain *domain, GError **error,
+                                              gpointer user_data);
 
 typedef struct
 {
   HullDomainEventFunc event;
   HullDomainGoneFunc gone;
   gpointer user_data;
+  HullDomainCheckStartFunc check_start; /* nullable */
 } HullDomainCallbacks;
 
 /**
@@ -82,6 +89,12 @@ gboolean hull_domain_is_active (HullDomain *domain);
 gboolean hull_domain_get_persistent (HullDomain *domain);
 gboolean hull_domain_get_autostart (HullDomain *domain);
 guint32 hull_domain_get_owner (HullDomain *domain);
+/* While the domain has a live definition (from Start until its worker is
+ * gone) its vCPUs and memory count against its owner's quota: %TRUE and
+ * those; %FALSE otherwise. */
+gboolean hull_domain_get_live_size (HullDomain *domain, guint *vcpus, guint64 *memory);
+/* The definition the next Start runs: its vCPUs and memory. */
+void hull_domain_get_size (HullDomain *domain, guint *vcpus, guint64 *memory);
 
 /**
  * hull_domain_redefine:

@@ -245,7 +245,7 @@ load_kernel (HullMachine *machine, GError **error)
 }
 
 static gboolean
-build (HullMachine *machine, int device_fd, Alive *alive, GError **error)
+build (HullMachine *machine, int device_fd, HullExecutionSpeed speed, Alive *alive, GError **error)
 {
   const HullDomainDef *def = machine->def;
   HullHypervisorConfig config = { .device_fd = device_fd };
@@ -257,8 +257,10 @@ build (HullMachine *machine, int device_fd, Alive *alive, GError **error)
   guint n_vps;
 
   machine->hypervisor = machine->backend->hypervisor->open (&config, error);
+  machine->speed = speed;
   if (machine->hypervisor == NULL
-      || !machine->backend->hypervisor->probe (machine->hypervisor, &machine->speed, error))
+      || (speed == HULL_EXECUTION_UNKNOWN
+          && !machine->backend->hypervisor->probe (machine->hypervisor, &machine->speed, error)))
     {
       g_prefix_error (error, _ ("backend '%s' is not available: "), machine->backend->name);
       return FALSE;
@@ -299,6 +301,15 @@ HullMachine *
 hull_machine_new (const HullDomainDef *def, HullBackendLoader *loader, const char *backend,
                   int device_fd, GMainContext *context, GError **error)
 {
+  return hull_machine_new_probed (def, loader, backend, device_fd, HULL_EXECUTION_UNKNOWN, context,
+                                  error);
+}
+
+HullMachine *
+hull_machine_new_probed (const HullDomainDef *def, HullBackendLoader *loader, const char *backend,
+                         int device_fd, HullExecutionSpeed speed, GMainContext *context,
+                         GError **error)
+{
   g_autoptr (HullMachine) machine = NULL;
 
   g_return_val_if_fail (def != NULL, NULL);
@@ -313,7 +324,7 @@ hull_machine_new (const HullDomainDef *def, HullBackendLoader *loader, const cha
 
   machine->backend = hull_backend_loader_find (
       loader, backend != NULL ? backend : hull_domain_type_to_string (def->type), error);
-  if (machine->backend == NULL || !build (machine, device_fd, machine->alive, error))
+  if (machine->backend == NULL || !build (machine, device_fd, speed, machine->alive, error))
     {
       g_prefix_error (error, _ ("domain '%s': "), def->name);
       return NULL;

@@ -54,6 +54,19 @@ typedef void (*HullMachineHaltFunc) (HullMachine *machine, const HullHaltReason 
 HullMachine *hull_machine_new (const HullDomainDef *def, HullBackendLoader *loader,
                                const char *backend, int device_fd, GMainContext *context,
                                GError **error);
+/**
+ * hull_machine_new_probed:
+ * @speed: how the backend runs guest code, as a probe of it reported
+ *   moments ago; %HULL_EXECUTION_UNKNOWN probes again
+ *
+ * Like hull_machine_new(), but trusts @speed instead of probing: hulld
+ * probes each backend once at start-up and tells its workers, and the
+ * probe runs guest code (about 10 ms when KVM is emulated). A backend that
+ * stopped working since still fails, when the partition is built.
+ */
+HullMachine *hull_machine_new_probed (const HullDomainDef *def, HullBackendLoader *loader,
+                                      const char *backend, int device_fd, HullExecutionSpeed speed,
+                                      GMainContext *context, GError **error);
 void hull_machine_free (HullMachine *machine);
 
 void hull_machine_set_halt_func (HullMachine *machine, HullMachineHaltFunc func,

@@ -27,6 +27,9 @@
 
 #include "hull-error.h"
 #include "hull-i18n.h"
+#include "hull-key-record.h"
+#include "hull-ready-line.h"
+#include "hull-worker-status.h"
 
 /* How long a worker may take to say READY and accept the connection. */
 #define READY_TIMEOUT_MS_DEFAULT 30000
@@ -525,22 +528,15 @@ spawn_connect (SpawnData *data)
                                      data->cancellable, spawn_connected, g_object_ref (data->task));
 }
 
-/* "ERROR <code> <message>": the worker's own error. */
+/* An ERROR line: the worker's own error, code and message. */
 static GError *
-parse_error_line (HullWorkerClient *client, const char *rest)
+ready_line_error (HullWorkerClient *client, const HullReadyLine *line)
 {
-  const char *space = strchr (rest, ' ');
-  g_autofree char *code_text = space != NULL ? g_strndup (rest, space - rest) : g_strdup (rest);
-  g_autofree char *message = g_utf8_make_valid (space != NULL ? space + 1 : "", -1);
-  guint64 code;
-
-  if (!g_ascii_string_to_unsigned (code_text, 10, 0, HULL_ERROR_N_CODES - 1, &code, NULL))
-    code = HULL_ERROR_FAILED;
-  if (*g_strstrip (message) == '\0')
-    return g_error_new (HULL_ERROR, (int)code,
+  if (line->message[0] == '\0')
+    return g_error_new (HULL_ERROR, line->code,
                         _ ("the worker for domain %s failed without saying why; see %s"),
                         client->uuid, client->log_path);
-  return g_error_new_literal (HULL_ERROR, (int)code, message);
+  return g_error_new_literal (HULL_ERROR, line->code, line->message);
 }
 
 static void
@@ -550,8 +546,10 @@ spawn_ready_line (GObject *source, GAsyncResult *result, gpointer user_data)
   SpawnData *data = g_task_get_task_data (task);
   HullWorkerClient *client = data->client;
   g_autoptr (GError) error = NULL;
-  g_autofree char *line
-      = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source), result, NULL, &error);
+  g_autoptr (HullReadyLine) parsed = NULL;
+  gsize length = 0;
+  g_autofree char *line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source),
+                                                                result, &length, &error);
 
   if (data->failing)
     return;
@@ -573,20 +571,26 @@ spawn_ready_line (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
-  g_strchomp (line);
-  if (strcmp (line, "READY") == 0)
+  parsed = hull_ready_line_parse (line, length, NULL);
+  if (parsed != NULL && parsed->ready)
     spawn_connect (data);
-  else if (g_str_has_prefix (line, "ERROR "))
-    spawn_fail (data, parse_error_line (client, line + strlen ("ERROR ")), FALSE);
+  else if (parsed != NULL)
+    spawn_fail (data, ready_line_error (client, parsed), FALSE);
   else
     {
-      g_autofree char *valid = g_utf8_make_valid (line, -1);
+      /* Quoted as sent, up to its trailing white space, nul bytes shown. */
+      g_autofree char *valid = NULL;
+      g_autofree char *quoted = NULL;
 
+      while (length > 0 && g_ascii_isspace (line[length - 1]))
+        length--;
+      valid = g_utf8_make_valid (line, (gssize)length);
+      quoted = hull_key_record_quote (valid);
       spawn_fail (data,
                   g_error_new (HULL_ERROR, HULL_ERROR_FAILED,
                                _ ("the worker for domain %s sent \"%s\" instead of its ready "
                                   "line; see %s"),
-                               client->uuid, valid, client->log_path),
+                               client->uuid, quoted, client->log_path),
                   TRUE);
     }
 }
@@ -774,6 +778,7 @@ hull_worker_client_spawn_finish (GAsyncResult *result, GError **error)
 typedef struct
 {
   HullWorkerClient *client;
+  char *runtime_dir;
   char *status_path;
   char *socket_path;
 } AttachData;
@@ -784,6 +789,7 @@ attach_data_free (gpointer p)
   AttachData *data = p;
 
   g_clear_object (&data->client);
+  g_free (data->runtime_dir);
   g_free (data->status_path);
   g_free (data->socket_path);
   g_free (data);
@@ -863,58 +869,23 @@ attach_connected (GObject *source, GAsyncResult *result, gpointer user_data)
                               attach_proxy_ready, g_object_ref (task));
 }
 
-static GError *
-corrupt_record (const char *path, const char *reason)
-{
-  return g_error_new (HULL_ERROR, HULL_ERROR_CORRUPT_DATA,
-                      _ ("the worker status record %s is damaged: %s"), path, reason);
-}
-
-/* Reads pid and socket from the record; %NULL when they are sound. */
+/* Takes pid and socket from the record; %NULL when it is sound and names
+ * our domain's socket (hull-worker-status.h). */
 static GError *
 attach_parse_record (AttachData *data, const char *contents, gsize length)
 {
   HullWorkerClient *client = data->client;
-  g_autoptr (GKeyFile) record = g_key_file_new ();
-  g_autoptr (GError) error = NULL;
-  g_autofree char *uuid = NULL;
-  gint64 pid;
+  g_autoptr (HullWorkerStatus) status = NULL;
+  GError *error = NULL;
 
-  if (!g_key_file_load_from_data (record, contents, length, G_KEY_FILE_NONE, &error))
-    return corrupt_record (data->status_path, error->message);
-
-  uuid = g_key_file_get_string (record, "worker", "uuid", &error);
-  if (uuid == NULL)
-    return corrupt_record (data->status_path, error->message);
-  if (strcmp (uuid, client->uuid) != 0)
-    {
-      g_autofree char *reason = g_strdup_printf (_ ("it is for domain %s"), uuid);
-
-      return corrupt_record (data->status_path, reason);
-    }
-
-  pid = g_key_file_get_int64 (record, "worker", "pid", &error);
-  if (error != NULL)
-    return corrupt_record (data->status_path, error->message);
-  if (pid <= 1 || pid > G_MAXINT)
-    {
-      g_autofree char *reason
-          = g_strdup_printf (_ ("%lld is not a worker's process id"), (long long)pid);
-
-      return corrupt_record (data->status_path, reason);
-    }
-  client->pid = (GPid)pid;
-
-  data->socket_path = g_key_file_get_string (record, "worker", "socket", &error);
-  if (data->socket_path == NULL)
-    return corrupt_record (data->status_path, error->message);
-  if (!g_path_is_absolute (data->socket_path))
-    {
-      g_autofree char *reason
-          = g_strdup_printf (_ ("the socket %s is not an absolute path"), data->socket_path);
-
-      return corrupt_record (data->status_path, reason);
-    }
+  status = hull_worker_status_parse (contents, length, data->status_path, &error);
+  if (status == NULL
+      || !hull_worker_status_check (status, data->runtime_dir, client->uuid, data->status_path,
+                                    &error))
+    return error;
+  client->pid = status->pid;
+  /* The path we make, not the recorded one (which only equals it). */
+  data->socket_path = worker_file_path (data->runtime_dir, client->uuid, ".sock");
   return NULL;
 }
 
@@ -988,6 +959,7 @@ hull_worker_client_attach_async (const char *runtime_dir, const char *uuid,
   data = g_new0 (AttachData, 1);
   data->client = g_object_new (HULL_TYPE_WORKER_CLIENT, NULL);
   data->client->uuid = g_strdup (uuid);
+  data->runtime_dir = g_strdup (runtime_dir);
   data->status_path = worker_file_path (runtime_dir, uuid, ".status");
   g_task_set_task_data (task, data, attach_data_free);
 

@@ -21,6 +21,8 @@
 #include "hull-error.h"
 #include "hull-i18n.h"
 #include "hull-machine.h"
+#include "hull-ready-line.h"
+#include "hull-worker-status.h"
 
 /* How long Inspect waits for the VPs' parts of the tree. */
 #define INSPECT_TIMEOUT_US (2 * G_USEC_PER_SEC)
@@ -28,15 +30,13 @@
 /* How long Stop waits for its reply to leave before exiting anyway. */
 #define STOP_FLUSH_TIMEOUT_MS 5000
 
-typedef enum
-{
-  STATE_CREATED,
-  STATE_RUNNING,
-  STATE_PAUSED,
-  STATE_HALTED,
-} WorkerState;
-
-static const char *const state_names[] = { "created", "running", "paused", "halted" };
+/* The states, and their names, are the status record's. */
+typedef HullWorkerState WorkerState;
+#define STATE_CREATED HULL_WORKER_STATE_CREATED
+#define STATE_RUNNING HULL_WORKER_STATE_RUNNING
+#define STATE_PAUSED HULL_WORKER_STATE_PAUSED
+#define STATE_HALTED HULL_WORKER_STATE_HALTED
+#define state_name(state) hull_worker_state_to_string (state)
 
 struct _HullWorker
 {
@@ -76,21 +76,11 @@ struct _HullWorker
 void
 hull_worker_report_ready (int fd, const GError *error)
 {
-  g_autofree char *line = NULL;
+  g_autoptr (HullReadyLine) ready = hull_ready_line_new_for_error (error);
+  g_autofree char *line = hull_ready_line_format (ready);
   const char *p;
   gsize left;
 
-  if (error == NULL)
-    line = g_strdup ("READY\n");
-  else
-    {
-      int code = error->domain == HULL_ERROR ? error->code : HULL_ERROR_FAILED;
-      g_autofree char *message = g_strdup (error->message);
-
-      /* One line: a multi-line message (several XML errors) is joined. */
-      g_strdelimit (message, "\r\n", ' ');
-      line = g_strdup_printf ("ERROR %d %s\n", code, message);
-    }
   p = line;
   left = strlen (line);
   while (left > 0)
@@ -116,19 +106,20 @@ hull_worker_report_ready (int fd, const GError *error)
 static gboolean
 write_status (HullWorker *worker, GError **error)
 {
-  g_autoptr (GKeyFile) file = g_key_file_new ();
+  HullWorkerStatus status = {
+    .pid = getpid (),
+    .uuid = worker->uuid,
+    .name = worker->def->name,
+    .socket_path = worker->socket_path,
+    .state = worker->state,
+    .halt_kind = worker->halt_kind,
+    .boots = worker->boots,
+    .started = worker->started,
+  };
   g_autofree char *data = NULL;
   gsize len;
 
-  g_key_file_set_int64 (file, "worker", "pid", getpid ());
-  g_key_file_set_string (file, "worker", "uuid", worker->uuid);
-  g_key_file_set_string (file, "worker", "name", worker->def->name);
-  g_key_file_set_string (file, "worker", "socket", worker->socket_path);
-  g_key_file_set_string (file, "worker", "state", state_names[worker->state]);
-  g_key_file_set_string (file, "worker", "halt-kind", worker->halt_kind);
-  g_key_file_set_uint64 (file, "worker", "boots", worker->boots);
-  g_key_file_set_int64 (file, "worker", "started", worker->started);
-  data = g_key_file_to_data (file, &len, NULL);
+  data = hull_worker_status_format (&status, &len);
   if (!g_file_set_contents_full (worker->status_path, data, (gssize)len,
                                  G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
     {
@@ -146,7 +137,7 @@ set_state (HullWorker *worker, WorkerState state)
   g_autoptr (GError) error = NULL;
 
   worker->state = state;
-  hull_dbus_worker_set_state (worker->skeleton, state_names[state]);
+  hull_dbus_worker_set_state (worker->skeleton, state_name (state));
   hull_dbus_worker_set_boots (worker->skeleton, worker->boots);
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (worker->skeleton));
   if (!worker->stopping && !write_status (worker, &error))
@@ -554,7 +545,7 @@ handle_get_stats (HullDBusWorker *skeleton, GDBusMethodInvocation *invocation, G
   if (worker->state != STATE_CREATED)
     uptime = g_get_monotonic_time () - worker->started_monotonic;
   g_variant_dict_init (&dict, NULL);
-  g_variant_dict_insert (&dict, "state", "s", state_names[worker->state]);
+  g_variant_dict_insert (&dict, "state", "s", state_name (worker->state));
   g_variant_dict_insert (&dict, "boots", "u", worker->boots);
   g_variant_dict_insert (&dict, "boot-time-us", "x", hull_machine_get_boot_time (worker->machine));
   g_variant_dict_insert (&dict, "uptime-us", "x", uptime);
@@ -756,7 +747,7 @@ export_skeleton (HullWorker *worker)
   worker->skeleton = hull_dbus_worker_skeleton_new ();
   hull_dbus_worker_set_uuid (worker->skeleton, worker->uuid);
   hull_dbus_worker_set_name (worker->skeleton, worker->def->name);
-  hull_dbus_worker_set_state (worker->skeleton, state_names[worker->state]);
+  hull_dbus_worker_set_state (worker->skeleton, state_name (worker->state));
   hull_dbus_worker_set_halt_kind (worker->skeleton, "");
   hull_dbus_worker_set_halt_description (worker->skeleton, "");
   hull_dbus_worker_set_boots (worker->skeleton, 0);

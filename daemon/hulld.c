@@ -1,14 +1,14 @@
 /* hulld — Hull's management daemon (docs/daemon.md, docs/dbus-api.md).
  *
- *   hulld [--session | --system] [--state-dir DIR] [--runtime-dir DIR]
- *         [--log-dir DIR] [--backend-dir DIR] [--worker PATH] [--replace]
- *         [--verbose]
+ *   hulld [--session | --system] [--config FILE] [--state-dir DIR]
+ *         [--runtime-dir DIR] [--log-dir DIR] [--backend-dir DIR]
+ *         [--worker PATH] [--replace] [--verbose]
  *
  * Loads the domains, reattaches running workers, runs autostart, then owns
  * org.hullvm.Hull1. SIGTERM and SIGINT release the name and exit 0; running
  * VMs keep running (their workers are separate processes) and the next
  * hulld reattaches to them. Exit status 1: the bus, a directory or the name
- * is not available.
+ * is not available, or hulld.conf is malformed (docs/policy.md).
  */
 #include "config.h"
 
@@ -20,6 +20,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "hull-authority.h"
+#include "hull-config.h"
 #include "hull-daemon.h"
 #include "hull-dbus.h"
 #include "hull-error.h"
@@ -244,11 +246,16 @@ main (int argc, char **argv)
   g_autofree char *opt_log_dir = NULL;
   g_autofree char *opt_backend_dir = NULL;
   g_autofree char *opt_worker = NULL;
+  g_autofree char *opt_config = NULL;
   const GOptionEntry entries[] = {
     { "session", 0, 0, G_OPTION_ARG_NONE, &opt_session,
       N_ ("Serve the session bus, with per-user directories (the default)"), NULL },
     { "system", 0, 0, G_OPTION_ARG_NONE, &opt_system,
       N_ ("Serve the system bus, with system directories"), NULL },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &opt_config,
+      N_ ("The policy and quota configuration (default: $sysconfdir/hull/hulld.conf with "
+          "--system, $XDG_CONFIG_HOME/hull/hulld.conf with --session)"),
+      N_ ("FILE") },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_state_dir,
       N_ ("Where definitions and autostart marks are kept"), N_ ("DIR") },
     { "runtime-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_runtime_dir,
@@ -274,6 +281,9 @@ main (int argc, char **argv)
   g_autofree char *runtime_dir = NULL;
   g_autofree char *log_dir = NULL;
   g_autofree char *worker_path = NULL;
+  g_autofree char *config_path = NULL;
+  g_autoptr (HullConfig) policy = NULL;
+  g_autoptr (HullAuthority) authority = NULL;
 
   setlocale (LC_ALL, "");
   hull_i18n_init ();
@@ -319,6 +329,20 @@ main (int argc, char **argv)
                     ? g_strdup (opt_log_dir)
                     : g_build_filename (g_get_user_state_dir (), "hull", "log", NULL);
     }
+  /* A policy hulld did not understand is no policy to run with. */
+  if (opt_config != NULL)
+    config_path = g_strdup (opt_config);
+  else if (opt_system)
+    config_path = g_build_filename (HULL_SYSCONFDIR, "hull", "hulld.conf", NULL);
+  else
+    config_path = g_build_filename (g_get_user_config_dir (), "hull", "hulld.conf", NULL);
+  policy = hull_config_load (config_path, opt_config != NULL, &local_error);
+  if (policy == NULL)
+    {
+      g_printerr (_ ("hulld: refusing to start: %s\n"), local_error->message);
+      return 1;
+    }
+
   if (opt_worker != NULL)
     worker_path = g_strdup (opt_worker);
   else if (g_getenv ("HULL_WORKER") != NULL && *g_getenv ("HULL_WORKER") != '\0')
@@ -343,7 +367,18 @@ main (int argc, char **argv)
       return 1;
     }
 
+  authority = hull_authority_new (opt_system, policy, &local_error);
+  if (authority == NULL)
+    {
+      g_printerr (_ ("hulld: refusing to start: %s\n"), local_error->message);
+      g_object_unref (hulld.connection);
+      return 1;
+    }
+  g_message (_ ("authorization: %s (configuration %s)"),
+             hull_authority_mode_to_string (hull_authority_get_mode (authority)), config_path);
+
   config.system = opt_system;
+  config.authority = authority;
   config.state_dir = state_dir;
   config.runtime_dir = runtime_dir;
   config.log_dir = log_dir;
@@ -371,6 +406,7 @@ main (int argc, char **argv)
     g_bus_unown_name (hulld.owner_id);
   g_signal_handlers_disconnect_by_data (hulld.connection, &hulld);
   g_clear_object (&hulld.daemon);
+  g_clear_object (&authority);
   g_dbus_connection_flush_sync (hulld.connection, NULL, NULL);
   g_object_unref (hulld.connection);
   return hulld.status;

@@ -552,6 +552,34 @@ hull_backend_loader_probe (HullBackendLoader *loader, const char *name, HullBack
   return TRUE;
 }
 
+gboolean
+hull_backend_loader_set_unavailable (HullBackendLoader *loader, const char *name,
+                                     const char *reason, HullBackendInfo **info, GError **error)
+{
+  Backend *backend;
+
+  g_return_val_if_fail (loader != NULL, FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (reason != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  backend = find_backend (loader, name);
+  if (backend == NULL)
+    {
+      /* The error that lists the loaded backends. */
+      hull_backend_loader_find (loader, name, error);
+      return FALSE;
+    }
+  backend->probed = TRUE;
+  backend->available = FALSE;
+  backend->speed = HULL_EXECUTION_UNKNOWN;
+  g_free (backend->unavailable_reason);
+  backend->unavailable_reason = g_strdup (reason);
+  if (info != NULL)
+    *info = backend_info (backend);
+  return TRUE;
+}
+
 void
 hull_backend_loader_probe_all (HullBackendLoader *loader)
 {

@@ -196,6 +196,27 @@ gboolean hull_backend_loader_probe (HullBackendLoader *loader, const char *name,
                                     HullBackendInfo **info, GError **error);
 
 /**
+ * hull_backend_loader_set_unavailable:
+ * @loader: a #HullBackendLoader
+ * @name: a backend name
+ * @reason: why backend @name cannot run here now, for people
+ * @info: (out) (optional) (transfer full): the backend's listing afterwards
+ * @error: return location for a #GError
+ *
+ * Records, without probing, that backend @name is unavailable for
+ * @reason, as a failed probe would; hull_backend_loader_list() shows it
+ * until the next hull_backend_loader_probe(). For a caller that knows
+ * better than a probe could tell, such as hulld when the device a backend
+ * needs has gone away (docs/daemon.md, host devices).
+ *
+ * Returns: %FALSE with HULL_ERROR_NOT_FOUND only when there is no backend
+ *   @name
+ */
+gboolean hull_backend_loader_set_unavailable (HullBackendLoader *loader, const char *name,
+                                              const char *reason, HullBackendInfo **info,
+                                              GError **error);
+
+/**
  * hull_backend_loader_probe_all:
  * @loader: a #HullBackendLoader
  *

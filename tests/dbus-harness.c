@@ -1095,8 +1095,12 @@ hull_test_managed_objects_text (HullTestWorld *world)
     {
       const char *path = g_ptr_array_index (paths, i);
       g_autoptr (GVariant) interfaces = g_variant_lookup_value (objects, path, NULL);
-      g_autoptr (GPtrArray) names = sorted_keys (interfaces);
+      g_autoptr (GPtrArray) names = NULL;
 
+      /* Host devices change on their own (udev): not Hull's state. */
+      if (g_str_has_prefix (path, HULL_DBUS_NODE_DEVICE_PATH_PREFIX))
+        continue;
+      names = sorted_keys (interfaces);
       g_string_append_printf (text, "%s\n", path);
       for (guint j = 0; j < names->len; j++)
         {

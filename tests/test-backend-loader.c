@@ -348,6 +348,46 @@ test_probe (void)
   g_assert_false (((HullBackendInfo *)g_ptr_array_index (list, 2))->available);
 }
 
+/* hulld's kvm device gone: unavailable without a probe, listed so, until
+ * the next probe. */
+static void
+test_set_unavailable (void)
+{
+  g_autoptr (HullBackendLoader) loader = load_plugin_dir ();
+  g_autoptr (HullBackendInfo) info = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (
+      hull_backend_loader_set_unavailable (loader, "fake", "the device is gone", &info, &error));
+  g_assert_no_error (error);
+  g_assert_false (info->available);
+  g_assert_cmpstr (info->unavailable_reason, ==, "the device is gone");
+  g_assert_cmpint (info->speed, ==, HULL_EXECUTION_UNKNOWN);
+  g_clear_pointer (&info, hull_backend_info_free);
+
+  /* The listing shows it (no probe behind its back). */
+  list = hull_backend_loader_list (loader);
+  for (guint i = 0; i < list->len; i++)
+    {
+      const HullBackendInfo *each = g_ptr_array_index (list, i);
+
+      if (g_str_equal (each->name, "fake"))
+        {
+          g_assert_false (each->available);
+          g_assert_cmpstr (each->unavailable_reason, ==, "the device is gone");
+        }
+    }
+
+  /* The next probe says what the backend says. */
+  g_assert_true (hull_backend_loader_probe (loader, "fake", &info, &error));
+  g_assert_true (info->available);
+  g_assert_null (info->unavailable_reason);
+
+  g_assert_false (hull_backend_loader_set_unavailable (loader, "nope", "x", NULL, &error));
+  g_assert_error (error, HULL_ERROR, HULL_ERROR_NOT_FOUND);
+}
+
 static void
 test_env_dir (void)
 {
@@ -451,6 +491,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hull/backend-loader/find/known", test_find);
   g_test_add_func ("/hull/backend-loader/find/unknown-lists-names", test_find_unknown_lists_names);
   g_test_add_func ("/hull/backend-loader/probe", test_probe);
+  g_test_add_func ("/hull/backend-loader/set-unavailable", test_set_unavailable);
   g_test_add_func ("/hull/backend-loader/dir/env-when-null", test_env_dir);
   g_test_add_func ("/hull/backend-loader/ref-counting", test_ref_counting);
   return g_test_run ();

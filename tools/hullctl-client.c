@@ -149,6 +149,65 @@ hullctl_domain_proxy (HullctlContext *context, const char *path, GError **error)
                                           path, NULL, error);
 }
 
+GVariant *
+hullctl_list_domains (HullctlContext *context, GVariant *options, GError **error)
+{
+  g_autoptr (GVariant) owned = g_variant_ref_sink (options);
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) objects = NULL;
+  g_autoptr (GHashTable) by_path = NULL;
+  g_auto (GStrv) paths = NULL;
+  GVariantBuilder domains;
+  GVariantIter iter;
+  const char *path;
+  GVariant *interfaces;
+
+  g_variant_builder_init (&domains, G_VARIANT_TYPE ("a(oa{sv})"));
+  if (!hull_dbus_manager_call_list_domains_sync (context->manager, owned, &paths, NULL, error))
+    return NULL;
+  if (paths[0] == NULL)
+    return g_variant_ref_sink (g_variant_builder_end (&domains));
+
+  reply = g_dbus_connection_call_sync (context->connection, HULL_DBUS_NAME, HULL_DBUS_PATH,
+                                       "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                                       NULL, G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+  if (reply == NULL)
+    {
+      g_variant_builder_clear (&domains);
+      return NULL;
+    }
+
+  /* The domains' properties by path (GetManagedObjects also has the
+   * backends and node devices). */
+  objects = g_variant_get_child_value (reply, 0);
+  by_path = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_variant_unref);
+  g_variant_iter_init (&iter, objects);
+  while (g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", &path, &interfaces))
+    {
+      GVariant *properties
+          = g_variant_lookup_value (interfaces, HULL_DBUS_NAME ".Domain", G_VARIANT_TYPE_VARDICT);
+
+      if (properties != NULL)
+        g_hash_table_insert (by_path, (gpointer)path, properties);
+      g_variant_unref (interfaces);
+    }
+
+  for (guint i = 0; paths[i] != NULL; i++)
+    {
+      GVariant *properties = g_hash_table_lookup (by_path, paths[i]);
+      g_autoptr (GVariant) name = NULL;
+
+      /* Undefined since ListDomains. */
+      if (properties == NULL)
+        continue;
+      name = g_variant_lookup_value (properties, "Name", G_VARIANT_TYPE_STRING);
+      if (name != NULL)
+        g_variant_builder_add (&domains, "(o@a{sv})", paths[i], properties);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&domains));
+}
+
 HullDBusDomain *
 hullctl_lookup_domain (HullctlContext *context, const char *name, int *status)
 {

@@ -74,6 +74,22 @@ int hullctl_report_error (HullctlContext *context, GError *error);
 HullDBusDomain *hullctl_domain_proxy (HullctlContext *context, const char *path, GError **error);
 
 /**
+ * hullctl_list_domains:
+ * @context: a connected run
+ * @options: (transfer floating): ListDomains' options
+ * @error: where to put the error
+ *
+ * Manager.ListDomains, then one ObjectManager.GetManagedObjects for every
+ * domain's properties, rather than a proxy (a GetAll and a match rule) per
+ * domain. The domains are ListDomains' (its set and its order, by name);
+ * one undefined in between is left out.
+ *
+ * Returns: (transfer full) (nullable): a(oa{sv}), each domain's object path
+ *   and its org.hullvm.Hull1.Domain properties (Name among them).
+ */
+GVariant *hullctl_list_domains (HullctlContext *context, GVariant *options, GError **error);
+
+/**
  * hullctl_lookup_domain:
  * @context: the run (connected on demand)
  * @name: a domain's name, or its UUID

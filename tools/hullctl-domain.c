@@ -39,33 +39,69 @@ or_dash (const char *text)
   return text != NULL && *text != '\0' ? text : "-";
 }
 
-/* The domain's properties as a{sv}, the keys of `list --json` and
- * `dominfo --json`. */
-static GVariant *
-domain_to_variant (HullDBusDomain *domain)
+/* A string property of @properties (a{sv} of org.hullvm.Hull1.Domain, as
+ * GetManagedObjects gives them), or NULL, as a proxy's getter would say. */
+static const char *
+lookup_string (GVariant *properties, const char *name)
 {
+  const char *value = NULL;
+
+  return g_variant_lookup (properties, name, "&s", &value) ? value : NULL;
+}
+
+/* A proxy's cached properties, as GetManagedObjects would give them. */
+static GVariant *
+proxy_properties (HullDBusDomain *domain)
+{
+  g_auto (GStrv) names = g_dbus_proxy_get_cached_property_names (G_DBUS_PROXY (domain));
   GVariantBuilder builder;
-  const char *path = g_dbus_proxy_get_object_path (G_DBUS_PROXY (domain));
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
-#define ADD_STRING(key, value)                                                                     \
-  g_variant_builder_add (&builder, "{sv}", key, g_variant_new_string ((value) ? (value) : ""))
-  ADD_STRING ("name", hull_dbus_domain_get_name (domain));
-  ADD_STRING ("uuid", hull_dbus_domain_get_uuid (domain));
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    {
+      g_autoptr (GVariant) value
+          = g_dbus_proxy_get_cached_property (G_DBUS_PROXY (domain), names[i]);
+
+      if (value != NULL)
+        g_variant_builder_add (&builder, "{sv}", names[i], value);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+/* The domain at @path with @properties as a{sv}, the keys of `list --json`
+ * and `dominfo --json`. */
+static GVariant *
+domain_to_variant (const char *path, GVariant *properties)
+{
+  GVariantBuilder builder;
+  gboolean persistent = FALSE, autostart = FALSE;
+  guint32 owner = 0, vcpus = 0;
+  guint64 memory = 0;
+
+  g_variant_lookup (properties, "Persistent", "b", &persistent);
+  g_variant_lookup (properties, "Autostart", "b", &autostart);
+  g_variant_lookup (properties, "Owner", "u", &owner);
+  g_variant_lookup (properties, "Vcpus", "u", &vcpus);
+  g_variant_lookup (properties, "Memory", "t", &memory);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+#define ADD_STRING(key, name)                                                                      \
+  do                                                                                               \
+    {                                                                                              \
+      const char *value = lookup_string (properties, name);                                        \
+      g_variant_builder_add (&builder, "{sv}", key, g_variant_new_string (value ? value : ""));    \
+    }                                                                                              \
+  while (0)
+  ADD_STRING ("name", "Name");
+  ADD_STRING ("uuid", "UUID");
   g_variant_builder_add (&builder, "{sv}", "path", g_variant_new_object_path (path));
-  ADD_STRING ("state", hull_dbus_domain_get_state (domain));
-  ADD_STRING ("reason", hull_dbus_domain_get_state_reason (domain));
-  g_variant_builder_add (&builder, "{sv}", "persistent",
-                         g_variant_new_boolean (hull_dbus_domain_get_persistent (domain)));
-  g_variant_builder_add (&builder, "{sv}", "autostart",
-                         g_variant_new_boolean (hull_dbus_domain_get_autostart (domain)));
-  g_variant_builder_add (&builder, "{sv}", "owner",
-                         g_variant_new_uint32 (hull_dbus_domain_get_owner (domain)));
-  g_variant_builder_add (&builder, "{sv}", "vcpus",
-                         g_variant_new_uint32 (hull_dbus_domain_get_vcpus (domain)));
-  g_variant_builder_add (&builder, "{sv}", "memory",
-                         g_variant_new_uint64 (hull_dbus_domain_get_memory (domain)));
-  ADD_STRING ("backend", hull_dbus_domain_get_backend (domain));
+  ADD_STRING ("state", "State");
+  ADD_STRING ("reason", "StateReason");
+  g_variant_builder_add (&builder, "{sv}", "persistent", g_variant_new_boolean (persistent));
+  g_variant_builder_add (&builder, "{sv}", "autostart", g_variant_new_boolean (autostart));
+  g_variant_builder_add (&builder, "{sv}", "owner", g_variant_new_uint32 (owner));
+  g_variant_builder_add (&builder, "{sv}", "vcpus", g_variant_new_uint32 (vcpus));
+  g_variant_builder_add (&builder, "{sv}", "memory", g_variant_new_uint64 (memory));
+  ADD_STRING ("backend", "Backend");
 #undef ADD_STRING
   return g_variant_builder_end (&builder);
 }
@@ -335,59 +371,72 @@ display_width (const char *text)
   return (int)g_utf8_strlen (text, -1);
 }
 
-/* Prints @text left-aligned in @width columns (by characters, not bytes). */
+/* Appends @text left-aligned in @width columns (by characters, not bytes). */
 static void
-print_cell (const char *text, int width, gboolean last)
+print_cell (GString *out, const char *text, int width, gboolean last)
 {
   if (last)
-    g_print ("%s\n", text);
+    g_string_append_printf (out, "%s\n", text);
   else
-    g_print ("%s%*s   ", text, MAX (width - display_width (text), 0), "");
+    g_string_append_printf (out, "%s%*s   ", text, MAX (width - display_width (text), 0), "");
 }
 
+/* The cells of a domain's row in `list`. */
 static void
-print_table (GPtrArray *domains)
+table_cells (GVariant *properties, const char *cells[4])
+{
+  cells[0] = or_dash (lookup_string (properties, "Name"));
+  cells[1] = state_label (lookup_string (properties, "State"));
+  cells[2] = or_dash (lookup_string (properties, "StateReason"));
+  cells[3] = or_dash (lookup_string (properties, "Backend"));
+}
+
+/* @domains: a(oa{sv}) (hullctl_list_domains()). One write: g_print()
+ * flushes stdout each time. */
+static void
+print_table (GVariant *domains)
 {
   const char *headers[4] = { _ ("Name"), _ ("State"), _ ("Reason"), _ ("Backend") };
+  gsize n = g_variant_n_children (domains);
+  g_autoptr (GString) out = g_string_new (NULL);
   int widths[4];
   int total = 0;
 
   for (guint c = 0; c < 4; c++)
     widths[c] = display_width (headers[c]);
-  for (guint i = 0; i < domains->len; i++)
+  for (gsize i = 0; i < n; i++)
     {
-      HullDBusDomain *domain = g_ptr_array_index (domains, i);
-      const char *cells[4] = { or_dash (hull_dbus_domain_get_name (domain)),
-                               state_label (hull_dbus_domain_get_state (domain)),
-                               or_dash (hull_dbus_domain_get_state_reason (domain)),
-                               or_dash (hull_dbus_domain_get_backend (domain)) };
+      g_autoptr (GVariant) properties = NULL;
+      const char *cells[4];
 
+      g_variant_get_child (domains, i, "(&o@a{sv})", NULL, &properties);
+      table_cells (properties, cells);
       for (guint c = 0; c < 4; c++)
         widths[c] = MAX (widths[c], display_width (cells[c]));
     }
 
-  g_print (" ");
+  g_string_append_c (out, ' ');
   for (guint c = 0; c < 4; c++)
     {
-      print_cell (headers[c], widths[c], c == 3);
+      print_cell (out, headers[c], widths[c], c == 3);
       total += widths[c] + 3;
     }
   for (int i = 0; i < total; i++)
-    g_print ("-");
-  g_print ("\n");
-  for (guint i = 0; i < domains->len; i++)
+    g_string_append_c (out, '-');
+  g_string_append_c (out, '\n');
+  for (gsize i = 0; i < n; i++)
     {
-      HullDBusDomain *domain = g_ptr_array_index (domains, i);
-      const char *cells[4] = { or_dash (hull_dbus_domain_get_name (domain)),
-                               state_label (hull_dbus_domain_get_state (domain)),
-                               or_dash (hull_dbus_domain_get_state_reason (domain)),
-                               or_dash (hull_dbus_domain_get_backend (domain)) };
+      g_autoptr (GVariant) properties = NULL;
+      const char *cells[4];
 
-      g_print (" ");
+      g_variant_get_child (domains, i, "(&o@a{sv})", NULL, &properties);
+      table_cells (properties, cells);
+      g_string_append_c (out, ' ');
       for (guint c = 0; c < 4; c++)
-        print_cell (cells[c], widths[c], c == 3);
+        print_cell (out, cells[c], widths[c], c == 3);
     }
-  g_print ("\n");
+  g_string_append_c (out, '\n');
+  g_print ("%s", out->str);
 }
 
 int
@@ -403,8 +452,7 @@ hullctl_cmd_list (HullctlContext *context, const HullctlCommand *command, int ar
     { NULL },
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) domains = g_ptr_array_new_with_free_func (g_object_unref);
-  g_auto (GStrv) paths = NULL;
+  g_autoptr (GVariant) domains = NULL;
   GVariantBuilder options;
   int status = HULLCTL_EXIT_OK;
 
@@ -426,37 +474,36 @@ hullctl_cmd_list (HullctlContext *context, const HullctlCommand *command, int ar
     g_variant_builder_add (&options, "{sv}", "inactive", g_variant_new_boolean (TRUE));
   else if (!all)
     g_variant_builder_add (&options, "{sv}", "active", g_variant_new_boolean (TRUE));
-  if (!hull_dbus_manager_call_list_domains_sync (context->manager, g_variant_builder_end (&options),
-                                                 &paths, NULL, &error))
+  /* Two calls, however many domains. */
+  domains = hullctl_list_domains (context, g_variant_builder_end (&options), &error);
+  if (domains == NULL)
     return hullctl_report_error (context, error);
 
-  for (guint i = 0; paths[i] != NULL; i++)
+  if (names || json)
     {
-      g_autoptr (GError) local_error = NULL;
-      HullDBusDomain *domain = hullctl_domain_proxy (context, paths[i], &local_error);
-
-      /* A domain undefined since ListDomains has no properties: skip it. */
-      if (domain == NULL || hull_dbus_domain_get_name (domain) == NULL)
-        {
-          g_clear_object (&domain);
-          continue;
-        }
-      g_ptr_array_add (domains, domain);
-    }
-
-  if (names)
-    {
-      for (guint i = 0; i < domains->len; i++)
-        g_print ("%s\n", hull_dbus_domain_get_name (g_ptr_array_index (domains, i)));
-    }
-  else if (json)
-    {
+      g_autoptr (GString) out = g_string_new (NULL);
       GVariantBuilder array;
+      GVariantIter iter;
+      const char *path;
+      GVariant *properties;
 
       g_variant_builder_init (&array, G_VARIANT_TYPE ("aa{sv}"));
-      for (guint i = 0; i < domains->len; i++)
-        g_variant_builder_add_value (&array, domain_to_variant (g_ptr_array_index (domains, i)));
-      hullctl_print_json (g_variant_builder_end (&array), TRUE);
+      g_variant_iter_init (&iter, domains);
+      while (g_variant_iter_next (&iter, "(&o@a{sv})", &path, &properties))
+        {
+          if (names)
+            g_string_append_printf (out, "%s\n", lookup_string (properties, "Name"));
+          else
+            g_variant_builder_add_value (&array, domain_to_variant (path, properties));
+          g_variant_unref (properties);
+        }
+      if (json)
+        hullctl_print_json (g_variant_builder_end (&array), TRUE);
+      else
+        {
+          g_variant_builder_clear (&array);
+          g_print ("%s", out->str);
+        }
     }
   else
     print_table (domains);
@@ -500,7 +547,11 @@ hullctl_cmd_dominfo (HullctlContext *context, const HullctlCommand *command, int
     return status;
   if (json)
     {
-      hullctl_print_json (domain_to_variant (domain), TRUE);
+      g_autoptr (GVariant) properties = proxy_properties (domain);
+
+      hullctl_print_json (
+          domain_to_variant (g_dbus_proxy_get_object_path (G_DBUS_PROXY (domain)), properties),
+          TRUE);
       return HULLCTL_EXIT_OK;
     }
 

@@ -60,6 +60,11 @@ static const HullctlCommand commands[] = {
     hullctl_cmd_capabilities, TRUE },
   { "backends", "[--json]", N_ ("List the hypervisor backends and whether they can run"),
     hullctl_cmd_backends, TRUE },
+  { "nodedev-list", "[--subsystem SUBSYSTEM] [--json]",
+    N_ ("List the host devices hulld watches (kvm, block, net, usb, pci)"),
+    hullctl_cmd_nodedev_list, TRUE },
+  { "nodedev-info", "[--json] DEVICE", N_ ("Show a host device and its udev properties"),
+    hullctl_cmd_nodedev_info, TRUE },
 };
 
 void

@@ -78,6 +78,12 @@ int hullctl_cmd_backends (HullctlContext *context, const HullctlCommand *command
 int hullctl_cmd_event (HullctlContext *context, const HullctlCommand *command, int argc,
                        char **argv);
 
+/* Host devices (hullctl-nodedev.c). */
+int hullctl_cmd_nodedev_list (HullctlContext *context, const HullctlCommand *command, int argc,
+                              char **argv);
+int hullctl_cmd_nodedev_info (HullctlContext *context, const HullctlCommand *command, int argc,
+                              char **argv);
+
 /* Parses a command's options (GOption handles --help); a daemon command also
  * takes --system and --session. Returns FALSE when the command should exit
  * with *status; errors are already printed. */

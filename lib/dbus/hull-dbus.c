@@ -90,20 +90,30 @@ hull_dbus_backend_path (const char *name)
   return g_strconcat (HULL_DBUS_BACKEND_PATH_PREFIX, escaped, NULL);
 }
 
+char *
+hull_dbus_node_device_path (const char *subsystem, const char *name)
+{
+  g_autofree char *escaped_subsystem = g_dbus_escape_object_path (subsystem);
+  g_autofree char *escaped_name = g_dbus_escape_object_path (name);
+
+  return g_strconcat (HULL_DBUS_NODE_DEVICE_PATH_PREFIX, escaped_subsystem, "_", escaped_name,
+                      NULL);
+}
+
 gboolean
 hull_dbus_check_options (GVariant *options, const HullDBusOption *allowed, gsize n_allowed,
                          const char *method, GError **error)
 {
   GVariantIter iter;
   const char *key;
-  GVariant *value;
+  GVariant *borrowed;
 
   g_return_val_if_fail (g_variant_is_of_type (options, G_VARIANT_TYPE_VARDICT), FALSE);
 
   g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &borrowed))
     {
-      g_autoptr (GVariant) owned = value;
+      g_autoptr (GVariant) value = borrowed;
       gsize i;
 
       for (i = 0; i < n_allowed; i++)

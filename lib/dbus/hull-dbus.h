@@ -2,7 +2,8 @@
  * D-Bus API (docs/dbus-api.md): names, object paths, the domain state and
  * lifecycle event model, and option checking. The interfaces themselves are
  * generated from xml/dbus/ by gdbus-codegen into hull-dbus-generated.h
- * (HullDBusManager, HullDBusDomain, HullDBusBackend, HullDBusWorker).
+ * (HullDBusManager, HullDBusDomain, HullDBusBackend, HullDBusNodeDevice,
+ * HullDBusWorker).
  */
 #pragma once
 
@@ -16,6 +17,7 @@ G_BEGIN_DECLS
 #define HULL_DBUS_PATH "/org/hullvm/Hull1"
 #define HULL_DBUS_DOMAIN_PATH_PREFIX HULL_DBUS_PATH "/domain/_"
 #define HULL_DBUS_BACKEND_PATH_PREFIX HULL_DBUS_PATH "/backend/"
+#define HULL_DBUS_NODE_DEVICE_PATH_PREFIX HULL_DBUS_PATH "/nodedev/"
 #define HULL_DBUS_WORKER_PATH HULL_DBUS_PATH "/Worker"
 
 /**
@@ -121,6 +123,20 @@ char *hull_dbus_domain_path (const char *uuid);
 /* /org/hullvm/Hull1/backend/<name> (the name escaped as
  * g_dbus_escape_object_path() does). */
 char *hull_dbus_backend_path (const char *name);
+
+/**
+ * hull_dbus_node_device_path:
+ * @subsystem: a udev subsystem ("block")
+ * @name: a device's kernel name in it ("loop0")
+ *
+ * Each part is escaped as g_dbus_escape_object_path() does (so the '_'
+ * between them is the only bare one, and different devices get different
+ * paths): "block", "loop0" gives /org/hullvm/Hull1/nodedev/block_loop0;
+ * "pci", "0000:00:02.0" gives .../nodedev/pci_0000_3a00_3a02_2e0.
+ *
+ * Returns: (transfer full): the device's object path
+ */
+char *hull_dbus_node_device_path (const char *subsystem, const char *name);
 
 /**
  * HullDBusOption:

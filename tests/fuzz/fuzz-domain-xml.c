@@ -22,6 +22,7 @@
 #include <libxml/relaxng.h>
 #include <libxml/xmlerror.h>
 
+#include "fuzz-target.h"
 #include "hull-domain-def.h"
 
 /* libxml2 2.12 made the error argument of structured error handlers const. */
@@ -31,11 +32,16 @@ typedef const xmlError HullXmlError;
 typedef xmlError HullXmlError;
 #endif
 
+const char hull_fuzz_name[] = "domain-xml";
+const HullFuzzCorpus hull_fuzz_corpora[] = {
+  { "examples", { "..", "xml", "examples", NULL } },
+  { "xml-in", { "xml", "in", NULL } },
+  { "seeds", { "fuzz", "corpus", "domain-xml", NULL } },
+  { NULL, { NULL } },
+};
+
 /* Loaded once by LLVMFuzzerInitialize(), kept for the life of the process. */
 static xmlRelaxNG *schema;
-
-int LLVMFuzzerInitialize (int *argc, char ***argv);
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 G_GNUC_NORETURN static void
 fail (const char *what, const char *details, const char *first, const char *second)
@@ -158,10 +164,7 @@ check_round_trip (const HullDomainDef *def, const char *mode)
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
 {
-  /* Before GLib's slice allocator starts: let ASan/LSan see every block. */
-  g_setenv ("G_SLICE", "always-malloc", FALSE);
-  g_setenv ("G_DEBUG", "gc-friendly", FALSE);
-  g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  hull_fuzz_setup ();
   xmlInitParser ();
   load_schema ();
   return 0;

@@ -1,16 +1,17 @@
 /* fuzz-main.c — runs a libFuzzer target without libFuzzer, as GTest cases.
  *
- * With no file arguments, every file of the seed corpora is one test case:
+ * The target (fuzz-target.h) names itself and its seed corpora; with no
+ * file arguments, every file of those is one test case,
  *
- *   /hull/fuzz/domain-xml/corpus/examples/NAME   $G_TEST_SRCDIR/../xml/examples
- *   /hull/fuzz/domain-xml/corpus/xml-in/NAME     $G_TEST_SRCDIR/xml/in
- *   /hull/fuzz/domain-xml/corpus/seeds/NAME      $G_TEST_SRCDIR/fuzz/corpus/domain-xml
+ *   /hull/fuzz/NAME/corpus/LABEL/FILE
  *
- * so the corpus is a regression test in any `make check`, with any compiler.
- * Arguments left over after GTest's own options name files, or directories
- * whose files are all run, instead (/hull/fuzz/domain-xml/input/NAME): that
- * is how a crash libFuzzer saved is reproduced. Arguments starting with '-'
- * (libFuzzer flags) are ignored.
+ * (for domain-xml: examples = ../xml/examples, xml-in = xml/in, seeds =
+ * fuzz/corpus/domain-xml; for the others: seeds = fuzz/corpus/NAME, under
+ * $G_TEST_SRCDIR), so the corpus is a regression test in any `make check`,
+ * with any compiler. Arguments left over after GTest's own options name
+ * files, or directories whose files are all run, instead
+ * (/hull/fuzz/NAME/input/FILE): that is how a crash libFuzzer saved is
+ * reproduced. Arguments starting with '-' (libFuzzer flags) are ignored.
  *
  * Each input is copied into a buffer of exactly its size, without the nul
  * g_file_get_contents() adds, so ASan catches a parser reading past the end,
@@ -22,10 +23,7 @@
 #include <stdint.h>
 #include <string.h>
 
-int LLVMFuzzerInitialize (int *argc, char ***argv);
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-#define TEST_PREFIX "/hull/fuzz/domain-xml/"
+#include "fuzz-target.h"
 
 /* g_ptr_array_sort() passes pointers to the elements. */
 static int
@@ -110,6 +108,8 @@ int
 main (int argc, char **argv)
 {
   g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *prefix = g_strconcat ("/hull/fuzz/", hull_fuzz_name, "/", NULL);
+  g_autofree char *input_prefix = g_strconcat (prefix, "input/", NULL);
   gboolean any_input = FALSE;
 
   LLVMFuzzerInitialize (&argc, &argv);
@@ -121,33 +121,20 @@ main (int argc, char **argv)
         continue;
       any_input = TRUE;
       if (g_file_test (argv[i], G_FILE_TEST_IS_DIR))
-        add_dir (names, TEST_PREFIX "input/", argv[i]);
+        add_dir (names, input_prefix, argv[i]);
       else
-        add_input (names, TEST_PREFIX "input/", argv[i]);
+        add_input (names, input_prefix, argv[i]);
     }
 
   if (!any_input)
-    {
-      static const struct
+    for (const HullFuzzCorpus *corpus = hull_fuzz_corpora; corpus->label != NULL; corpus++)
       {
-        const char *label;
-        const char *dir[4];
-      } corpora[] = {
-        { "examples", { "..", "xml", "examples", NULL } },
-        { "xml-in", { "xml", "in", NULL } },
-        { "seeds", { "fuzz", "corpus", "domain-xml", NULL } },
-      };
+        g_autofree char *corpus_prefix = g_strconcat (prefix, "corpus/", corpus->label, "/", NULL);
+        g_autofree char *dir = g_build_filenamev ((char **)corpus->dir);
+        g_autofree char *path = g_test_build_filename (G_TEST_DIST, dir, NULL);
 
-      for (guint i = 0; i < G_N_ELEMENTS (corpora); i++)
-        {
-          g_autofree char *prefix
-              = g_strconcat (TEST_PREFIX "corpus/", corpora[i].label, "/", NULL);
-          g_autofree char *dir = g_build_filenamev ((char **)corpora[i].dir);
-          g_autofree char *path = g_test_build_filename (G_TEST_DIST, dir, NULL);
-
-          add_dir (names, prefix, path);
-        }
-    }
+        add_dir (names, corpus_prefix, path);
+      }
 
   return g_test_run ();
 }
