@@ -31,17 +31,18 @@ static char *
 write_domain (const char *name, const char *kernel_file, guint vcpus, const char *cmdline)
 {
   g_autofree char *kernel = g_path_is_absolute (kernel_file)
-                              ? g_strdup (kernel_file)
-                              : g_build_filename (HULL_GUESTS_DIR, kernel_file, NULL);
-  g_autofree char *cmdline_xml
-    = cmdline != NULL ? g_markup_printf_escaped ("<cmdline>%s</cmdline>", cmdline) : g_strdup ("");
+                                ? g_strdup (kernel_file)
+                                : g_build_filename (HULL_GUESTS_DIR, kernel_file, NULL);
+  g_autofree char *cmdline_xml = cmdline != NULL
+                                     ? g_markup_printf_escaped ("<cmdline>%s</cmdline>", cmdline)
+                                     : g_strdup ("");
   g_autofree char *xml
-    = g_strdup_printf ("<domain type='kvm'>\n"
-                       "  <name>%s</name><memory unit='MiB'>64</memory><vcpu>%u</vcpu>\n"
-                       "  <os><kernel>%s</kernel>%s</os>\n"
-                       "  <devices><serial type='pty'/></devices>\n"
-                       "</domain>\n",
-                       name, vcpus, kernel, cmdline_xml);
+      = g_strdup_printf ("<domain type='kvm'>\n"
+                         "  <name>%s</name><memory unit='MiB'>64</memory><vcpu>%u</vcpu>\n"
+                         "  <os><kernel>%s</kernel>%s</os>\n"
+                         "  <devices><serial type='pty'/></devices>\n"
+                         "</domain>\n",
+                         name, vcpus, kernel, cmdline_xml);
   g_autoptr (GError) error = NULL;
   char *path = NULL;
   int fd = g_file_open_tmp ("hull-kvm-XXXXXX.xml", &path, &error);
@@ -59,16 +60,22 @@ static void
 hull_vm (Run *run, const char *xml_path, const char *timeout, const char *inspect)
 {
   g_autofree char *tool = g_test_build_filename (G_TEST_BUILT, "..", "daemon", "hull-vm", NULL);
-  const char *argv[] = { tool, "--xml", xml_path, "--backend-dir", HULL_KVM_BACKEND_DIR,
-                         "--timeout", timeout,
-                         inspect != NULL ? "--inspect" : NULL, inspect, /* optional */
+  const char *argv[] = { tool,
+                         "--xml",
+                         xml_path,
+                         "--backend-dir",
+                         HULL_KVM_BACKEND_DIR,
+                         "--timeout",
+                         timeout,
+                         inspect != NULL ? "--inspect" : NULL,
+                         inspect, /* optional */
                          NULL };
   g_auto (GStrv) envp = g_environ_setenv (g_get_environ (), "LC_ALL", "C.UTF-8", TRUE);
   g_autoptr (GError) error = NULL;
   int wait_status;
 
   envp = g_environ_unsetenv (envp, "LANGUAGE");
-  g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &run->out, &run->err,
+  g_spawn_sync (NULL, (char **)argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &run->out, &run->err,
                 &wait_status, &error);
   g_assert_no_error (error);
   g_assert_true (WIFEXITED (wait_status));
@@ -97,22 +104,30 @@ typedef struct
   const char *cmdline;
   int status;
   const char *out[4];
-  const char *inspect;  /* an inspect path, or NULL */
-  const char *counter;  /* a counter under it that must reach min_count */
+  const char *inspect; /* an inspect path, or NULL */
+  const char *counter; /* a counter under it that must reach min_count */
   guint64 min_count;
 } GuestCase;
 
 /* What hello prints for a 64 MiB domain: Hull's e820 map, inclusive ends. */
-#define HELLO_E820 \
-  "e820: 0x0000000000000000-0x000000000009fbff usable\n" \
-  "e820: 0x000000000009fc00-0x00000000000fffff reserved\n" \
+#define HELLO_E820                                                                                 \
+  "e820: 0x0000000000000000-0x000000000009fbff usable\n"                                           \
+  "e820: 0x000000000009fc00-0x00000000000fffff reserved\n"                                         \
   "e820: 0x0000000000100000-0x0000000003ffffff usable\n"
 
 static const GuestCase cases[] = {
-  { "hello", "hello", 1, "console=ttyS0 hello=1", 0,
+  { "hello",
+    "hello",
+    1,
+    "console=ttyS0 hello=1",
+    0,
     { "Hello from a Hull guest\ncmdline: console=ttyS0 hello=1\n" HELLO_E820,
       "wrote the boot timer", "halted: power-off" } },
-  { "hello/reboot", "hello", 1, "reboot", 10,
+  { "hello/reboot",
+    "hello",
+    1,
+    "reboot",
+    10,
     { "Hello from a Hull guest\ncmdline: reboot\n" HELLO_E820, "wrote the boot timer",
       "halted: reset" } },
   { "exits/poweroff", "exits", 1, "exit=poweroff", 0, { "halted: power-off" } },
@@ -120,8 +135,15 @@ static const GuestCase cases[] = {
   { "exits/triple-fault", "exits", 1, "exit=triple-fault", 12, { "halted: triple-fault (VP 0)" } },
   { "exits/io", "exits", 1, "exit=io", 0, { "AB", "halted: power-off" } },
   { "exits/mmio", "exits", 1, "exit=mmio", 0, { "halted: power-off" } },
-  { "exits/storm", "exits", 1, "exit=storm", 0, { "halted: power-off" },
-    "devices/debug-port", "post-writes", 10000 },
+  { "exits/storm",
+    "exits",
+    1,
+    "exit=storm",
+    0,
+    { "halted: power-off" },
+    "devices/debug-port",
+    "post-writes",
+    10000 },
   { "exits/unknown", "exits", 1, "exit=nope", 0, { "exits: unknown exit", "halted: power-off" } },
   { "smp/2", "smp", 2, "cpus=2", 0, { "smp: 2 CPUs up", "halted: power-off" } },
   { "smp/4", "smp", 4, "cpus=4", 0, { "smp: 4 CPUs up", "halted: power-off" } },
