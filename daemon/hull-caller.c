@@ -49,12 +49,16 @@ caller_cache_free (gpointer data)
   g_free (cache);
 }
 
-static G_DEFINE_QUARK (hull - caller - cache, caller_cache)
+static GQuark
+caller_cache_quark (void)
+{
+  return g_quark_from_static_string ("hull-caller-cache");
+}
 
-    static void name_owner_changed (GDBusConnection *connection, const char *sender_name,
-                                    const char *object_path, const char *interface_name,
-                                    const char *signal_name, GVariant *parameters,
-                                    gpointer user_data)
+static void
+name_owner_changed (GDBusConnection *connection, const char *sender_name, const char *object_path,
+                    const char *interface_name, const char *signal_name, GVariant *parameters,
+                    gpointer user_data)
 {
   CallerCache *cache = user_data;
   const char *name, *old_owner, *new_owner;
