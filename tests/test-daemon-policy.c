@@ -345,10 +345,25 @@ become (gpointer user_data)
 static char *
 skip_unless_root (void)
 {
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  const char *argv[] = { "test", "-x", self, NULL };
+  struct passwd *nobody;
+  Identity who;
+  int status = -1;
+
   if (getuid () != 0)
     return g_strdup ("needs root, to run a client as another uid");
-  if (getpwnam ("nobody") == NULL)
+  nobody = getpwnam ("nobody");
+  if (nobody == NULL)
     return g_strdup ("there is no user 'nobody'");
+  /* The client is this program run as nobody: a build tree under a
+   * private (0700) directory keeps it out. */
+  who = (Identity){ nobody->pw_uid, nobody->pw_gid };
+  if (self == NULL
+      || !g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, become, &who, NULL, NULL,
+                        &status, NULL)
+      || !g_spawn_check_wait_status (status, NULL))
+    return g_strdup ("user 'nobody' cannot run the test program from this build tree");
   return NULL;
 }
 

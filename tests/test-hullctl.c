@@ -66,7 +66,9 @@ hullctl_envv (Run *run, const char *const *env, const char *input, const char *c
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, input, NULL, &run->out, &run->err, &error);
   g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
+  if (!g_subprocess_get_if_exited (process))
+    g_error ("hullctl %s: killed by signal %d; stderr: %s", (const char *)argv->pdata[1],
+             g_subprocess_get_term_sig (process), run->err);
   run->status = g_subprocess_get_exit_status (process);
 }
 

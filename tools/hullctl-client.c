@@ -162,9 +162,9 @@ hullctl_list_domains (HullctlContext *context, GVariant *options, GError **error
   const char *path;
   GVariant *interfaces;
 
-  g_variant_builder_init (&domains, G_VARIANT_TYPE ("a(oa{sv})"));
   if (!hull_dbus_manager_call_list_domains_sync (context->manager, owned, &paths, NULL, error))
     return NULL;
+  g_variant_builder_init (&domains, G_VARIANT_TYPE ("a(oa{sv})"));
   if (paths[0] == NULL)
     return g_variant_ref_sink (g_variant_builder_end (&domains));
 
