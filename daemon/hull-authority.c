@@ -541,6 +541,19 @@ hull_authority_check_options (GVariant *options, const HullDBusOption *allowed, 
   return hull_dbus_check_options (options, all, n_allowed + 1, method, error);
 }
 
+gboolean
+hull_authority_check_invocation_options (GDBusMethodInvocation *invocation, GVariant *options,
+                                         const HullDBusOption *allowed, gsize n_allowed,
+                                         const char *method)
+{
+  GError *local_error = NULL;
+
+  if (hull_authority_check_options (options, allowed, n_allowed, method, &local_error))
+    return TRUE;
+  g_dbus_method_invocation_take_error (invocation, local_error);
+  return FALSE;
+}
+
 /* ---- quotas ------------------------------------------------------------------ */
 
 gboolean

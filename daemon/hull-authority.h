@@ -160,6 +160,12 @@ HullAuthorityMode hull_authority_get_mode (HullAuthority *authority);
 gboolean hull_authority_check_options (GVariant *options, const HullDBusOption *allowed,
                                        gsize n_allowed, const char *method, GError **error);
 
+/* hull_authority_check_options() for a method handler: a refusal is
+ * returned to @invocation (InvalidArgument), and the handler stops. */
+gboolean hull_authority_check_invocation_options (GDBusMethodInvocation *invocation,
+                                                  GVariant *options, const HullDBusOption *allowed,
+                                                  gsize n_allowed, const char *method);
+
 /**
  * hull_authority_authorize:
  * @authority: the authority

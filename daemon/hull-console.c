@@ -69,7 +69,6 @@ static GSourceFuncs flush_source_funcs = {
 HullConsole *
 hull_console_new (gsize ring_size, const char *log_path, GError **error)
 {
-  HullConsole *console;
   int log_fd = -1;
 
   if (log_path != NULL)
@@ -84,6 +83,13 @@ hull_console_new (gsize ring_size, const char *log_path, GError **error)
           return NULL;
         }
     }
+  return hull_console_new_for_fd (ring_size, log_fd, log_path);
+}
+
+HullConsole *
+hull_console_new_for_fd (gsize ring_size, int log_fd, const char *log_path)
+{
+  HullConsole *console;
 
   console = g_new0 (HullConsole, 1);
   console->context = g_main_context_ref_thread_default ();

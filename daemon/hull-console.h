@@ -55,6 +55,17 @@ typedef void (*HullConsoleWatchFunc) (HullConsole *console, const guint8 *bytes,
 HullConsole *hull_console_new (gsize ring_size, const char *log_path, GError **error);
 
 /**
+ * hull_console_new_for_fd:
+ * @ring_size: as for hull_console_new()
+ * @log_fd: (transfer full): the log, already open for appending (hulld
+ *   opens it for a worker that may not), or -1 for none
+ * @log_name: (nullable): names the log in messages
+ *
+ * Like hull_console_new(); the console closes @log_fd when freed.
+ */
+HullConsole *hull_console_new_for_fd (gsize ring_size, int log_fd, const char *log_name);
+
+/**
  * hull_console_free:
  * @console: (nullable): a console
  *

@@ -130,6 +130,8 @@ add_domain (HullDaemon *self, HullDomainDef *def, const HullDomainRecord *record
   env.log_dir = self->log_dir;
   env.backend_dir = self->backend_dir;
   env.authority = self->authority;
+  env.system = self->system;
+  env.loader = self->loader;
   domain = hull_domain_new (self->store, &env, &callbacks, def, record);
 
   g_hash_table_insert (self->by_uuid, g_strdup (hull_domain_get_uuid (domain)), domain);
@@ -167,18 +169,6 @@ find_conflict (HullDaemon *self, const HullDomainDef *def, HullDomain **existing
 }
 
 /* ---- Manager methods ------------------------------------------------- */
-
-static gboolean
-check_options (GDBusMethodInvocation *invocation, GVariant *options, const HullDBusOption *allowed,
-               gsize n_allowed, const char *method)
-{
-  GError *local_error = NULL;
-
-  if (hull_authority_check_options (options, allowed, n_allowed, method, &local_error))
-    return TRUE;
-  g_dbus_method_invocation_take_error (invocation, local_error);
-  return FALSE;
-}
 
 /* Whether the caller may do @action (hull-authority.h): %FALSE while that
  * is decided, and the handler returns; once allowed, the handler runs
@@ -363,10 +353,11 @@ define_or_create (HullDaemon *self, GDBusMethodInvocation *invocation, const cha
   HullDomain *existing;
   GError *local_error = NULL;
 
-  if (!(create ? check_options (invocation, options, create_options, G_N_ELEMENTS (create_options),
-                                "CreateXML")
-               : check_options (invocation, options, define_options, G_N_ELEMENTS (define_options),
-                                "DefineXML")))
+  if (!(create
+            ? hull_authority_check_invocation_options (invocation, options, create_options,
+                                                       G_N_ELEMENTS (create_options), "CreateXML")
+            : hull_authority_check_invocation_options (invocation, options, define_options,
+                                                       G_N_ELEMENTS (define_options), "DefineXML")))
     return TRUE;
   def = parse_xml (xml, hull_dbus_option_boolean (options, "lenient", FALSE), &local_error);
   if (def == NULL)
@@ -438,7 +429,8 @@ handle_list_domains (HullDBusManager *manager, GDBusMethodInvocation *invocation
   GHashTableIter iter;
   gpointer value;
 
-  if (!check_options (invocation, options, allowed, G_N_ELEMENTS (allowed), "ListDomains")
+  if (!hull_authority_check_invocation_options (invocation, options, allowed,
+                                                G_N_ELEMENTS (allowed), "ListDomains")
       || !authorize (self, invocation, options, HULL_ACTION_READ, NULL, TRUE))
     return TRUE;
   active = hull_dbus_option_boolean (options, "active", FALSE);
@@ -465,7 +457,7 @@ handle_lookup_by_name (HullDBusManager *manager, GDBusMethodInvocation *invocati
   HullDaemon *self = user_data;
   HullDomain *domain;
 
-  if (!check_options (invocation, options, NULL, 0, "LookupByName")
+  if (!hull_authority_check_invocation_options (invocation, options, NULL, 0, "LookupByName")
       || !authorize (self, invocation, options, HULL_ACTION_READ, NULL, TRUE))
     return TRUE;
   domain = g_hash_table_lookup (self->by_name, name);
@@ -488,7 +480,7 @@ handle_lookup_by_uuid (HullDBusManager *manager, GDBusMethodInvocation *invocati
   g_autofree char *lower = NULL;
   HullDomain *domain;
 
-  if (!check_options (invocation, options, NULL, 0, "LookupByUUID")
+  if (!hull_authority_check_invocation_options (invocation, options, NULL, 0, "LookupByUUID")
       || !authorize (self, invocation, options, HULL_ACTION_READ, NULL, TRUE))
     return TRUE;
   if (!g_uuid_string_is_valid (uuid))
@@ -517,7 +509,7 @@ handle_get_capabilities (HullDBusManager *manager, GDBusMethodInvocation *invoca
   HullDaemon *self = user_data;
   g_autoptr (GPtrArray) backends = NULL;
 
-  if (!check_options (invocation, options, NULL, 0, "GetCapabilities")
+  if (!hull_authority_check_invocation_options (invocation, options, NULL, 0, "GetCapabilities")
       || !authorize (self, invocation, options, HULL_ACTION_READ, NULL, FALSE))
     return TRUE;
   backends = hull_backend_loader_list (self->loader);
@@ -533,7 +525,7 @@ handle_list_backends (HullDBusManager *manager, GDBusMethodInvocation *invocatio
   HullDaemon *self = user_data;
   g_autoptr (GPtrArray) paths = g_ptr_array_new ();
 
-  if (!check_options (invocation, options, NULL, 0, "ListBackends")
+  if (!hull_authority_check_invocation_options (invocation, options, NULL, 0, "ListBackends")
       || !authorize (self, invocation, options, HULL_ACTION_READ, NULL, FALSE))
     return TRUE;
   /* Borrowed strings: the copy must not free them. */
@@ -598,7 +590,7 @@ load_definitions (HullDaemon *self)
 
       add_domain (self, g_steal_pointer (&one->def), &one->record);
     }
-  g_message (_ ("%u domains defined"), stored->len);
+  g_message (hull_ngettext ("%u domain defined", "%u domains defined", stored->len), stored->len);
 }
 
 typedef struct

@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include "hull-authority.h"
+#include "hull-capabilities.h"
 #include "hull-domain.h"
 #include "hull-error.h"
 #include "hull-i18n.h"
@@ -41,6 +42,8 @@ struct _HullDomain
   char *runtime_dir;
   char *log_dir;
   char *backend_dir;
+  gboolean system;
+  HullBackendLoader *loader; /* nullable */
   HullDomainCallbacks callbacks;
 
   char *path;
@@ -618,6 +621,28 @@ check_startable (HullDomain *self, GError **error)
   return TRUE;
 }
 
+/* The speed hulld's probe found for @backend ("hardware", "emulated"), or
+ * NULL (unknown, unavailable): the worker then probes itself. */
+static const char *
+backend_speed (HullDomain *self, const char *backend)
+{
+  g_autoptr (GPtrArray) backends = NULL;
+
+  if (self->loader == NULL)
+    return NULL;
+  backends = hull_backend_loader_list (self->loader);
+  for (guint i = 0; i < backends->len; i++)
+    {
+      const HullBackendInfo *info = g_ptr_array_index (backends, i);
+
+      if (g_strcmp0 (info->name, backend) == 0)
+        return info->available && info->speed != HULL_EXECUTION_UNKNOWN
+                   ? hull_capabilities_speed_to_string (info->speed)
+                   : NULL;
+    }
+  return NULL;
+}
+
 void
 hull_domain_start_async (HullDomain *self, HullDomainDef *live_def, gboolean paused,
                          GAsyncReadyCallback callback, gpointer user_data)
@@ -630,6 +655,7 @@ hull_domain_start_async (HullDomain *self, HullDomainDef *live_def, gboolean pau
   g_autofree char *log_base = NULL;
   g_autofree char *console_base = NULL;
   HullWorkerSpawnOptions options = { 0 };
+  const char *backend;
   GError *local_error = NULL;
 
   g_return_if_fail (HULL_IS_DOMAIN (self));
@@ -668,6 +694,16 @@ hull_domain_start_async (HullDomain *self, HullDomainDef *live_def, gboolean pau
   options.console_log_path = has_serial_port_0 (self->live_def) ? console_log_path : NULL;
   options.backend = NULL;
   options.backend_dir = self->backend_dir;
+  /* Privilege separation (docs/policy.md): the worker runs as the owner
+   * (system mode) and gets what it may not open itself. */
+  options.name = name_of (self);
+  options.system = self->system;
+  options.owner = self->record.owner;
+  options.kernel_path = self->live_def->kernel;
+  options.initrd_path = self->live_def->initrd;
+  backend = hull_domain_type_to_string (self->live_def->type);
+  options.kvm_device = g_strcmp0 (backend, "kvm") == 0 ? "/dev/kvm" : NULL;
+  options.speed = backend_speed (self, backend);
   g_message (_ ("starting domain '%s'"), name_of (self));
   hull_worker_client_spawn_async (&options, NULL, worker_spawned, g_steal_pointer (&task));
 }
@@ -782,18 +818,6 @@ hull_domain_reattach_finish (HullDomain *self, GAsyncResult *result)
 
 /* ---- method handlers -------------------------------------------------- */
 
-static gboolean
-check_options (GDBusMethodInvocation *invocation, GVariant *options, const HullDBusOption *allowed,
-               gsize n_allowed, const char *method)
-{
-  GError *local_error = NULL;
-
-  if (hull_authority_check_options (options, allowed, n_allowed, method, &local_error))
-    return TRUE;
-  g_dbus_method_invocation_take_error (invocation, local_error);
-  return FALSE;
-}
-
 /* Whether the caller may do @action to this domain (hull-authority.h):
  * %FALSE while that is decided, and the handler returns; once allowed, it
  * runs again from the top and gets past this. */
@@ -818,7 +842,8 @@ authorize (HullDomain *self, GDBusMethodInvocation *invocation, GVariant *option
 #define CHECK_OPTIONS(allowed, method)                                                             \
   G_STMT_START                                                                                     \
   {                                                                                                \
-    if (!check_options (invocation, options, allowed, G_N_ELEMENTS (allowed), method))             \
+    if (!hull_authority_check_invocation_options (invocation, options, allowed,                    \
+                                                  G_N_ELEMENTS (allowed), method))                 \
       return TRUE;                                                                                 \
   }                                                                                                \
   G_STMT_END
@@ -826,7 +851,7 @@ authorize (HullDomain *self, GDBusMethodInvocation *invocation, GVariant *option
 #define CHECK_NO_OPTIONS(method)                                                                   \
   G_STMT_START                                                                                     \
   {                                                                                                \
-    if (!check_options (invocation, options, NULL, 0, method))                                     \
+    if (!hull_authority_check_invocation_options (invocation, options, NULL, 0, method))           \
       return TRUE;                                                                                 \
   }                                                                                                \
   G_STMT_END
@@ -1340,6 +1365,7 @@ hull_domain_finalize (GObject *object)
   g_free (self->runtime_dir);
   g_free (self->log_dir);
   g_free (self->backend_dir);
+  g_clear_pointer (&self->loader, hull_backend_loader_unref);
   g_free (self->path);
   g_free (self->pending_halt);
   hull_domain_def_free (self->def);
@@ -1386,6 +1412,8 @@ hull_domain_new (HullDomainStore *store, const HullDomainEnv *env,
   self->runtime_dir = g_strdup (env->runtime_dir);
   self->log_dir = g_strdup (env->log_dir);
   self->backend_dir = g_strdup (env->backend_dir);
+  self->system = env->system;
+  self->loader = env->loader != NULL ? hull_backend_loader_ref (env->loader) : NULL;
   self->callbacks = *callbacks;
   self->def = def;
   self->record = *record;

@@ -13,6 +13,7 @@
 #include <gio/gio.h>
 
 #include "hull-authority.h"
+#include "hull-backend-loader.h"
 #include "hull-dbus.h"
 #include "hull-domain-def.h"
 #include "hull-domain-store.h"
@@ -29,6 +30,10 @@ G_DECLARE_FINAL_TYPE (HullDomain, hull_domain, HULL, DOMAIN, HullDBusDomainSkele
  * @log_dir: where worker and console logs go
  * @backend_dir: (nullable): where the worker finds backend plugins
  * @authority: authorizes the domain's methods (referenced)
+ * @system: system mode: workers run as their domain's owner, without
+ *   privileges (docs/policy.md, "Privilege separation")
+ * @loader: (nullable): hulld's backends (referenced): a worker is told the
+ *   speed hulld probed instead of probing again
  *
  * Where a domain's worker runs from; copied by hull_domain_new().
  */
@@ -39,6 +44,8 @@ typedef struct
   const char *log_dir;
   const char *backend_dir;
   HullAuthority *authority;
+  gboolean system;
+  HullBackendLoader *loader;
 } HullDomainEnv;
 
 /* A lifecycle event: the domain's properties are already updated and

@@ -30,6 +30,8 @@ struct _HullMachine
   const HullBackendModule *backend;
   HullHypervisor *hypervisor;
   HullExecutionSpeed speed;
+  int kernel_fd; /* -1: open the definition's path */
+  int initrd_fd;
   HullProcessorTopology *topology;
   HullMemoryLayout *layout;
   HullGuestMemory *memory;
@@ -231,9 +233,9 @@ load_kernel (HullMachine *machine, GError **error)
   const HullDomainDef *def = machine->def;
   HullBootSource source = {
     .kernel_path = def->kernel,
-    .kernel_fd = -1,
+    .kernel_fd = machine->kernel_fd,
     .initrd_path = def->initrd,
-    .initrd_fd = -1,
+    .initrd_fd = def->initrd != NULL ? machine->initrd_fd : -1,
     .cmdline = def->cmdline,
   };
   HullBootInfo info;
@@ -310,10 +312,26 @@ hull_machine_new_probed (const HullDomainDef *def, HullBackendLoader *loader, co
                          int device_fd, HullExecutionSpeed speed, GMainContext *context,
                          GError **error)
 {
+  const HullMachineFiles files = {
+    .device_fd = device_fd,
+    .speed = speed,
+    .kernel_fd = -1,
+    .initrd_fd = -1,
+  };
+
+  return hull_machine_new_with_files (def, loader, backend, &files, context, error);
+}
+
+HullMachine *
+hull_machine_new_with_files (const HullDomainDef *def, HullBackendLoader *loader,
+                             const char *backend, const HullMachineFiles *files,
+                             GMainContext *context, GError **error)
+{
   g_autoptr (HullMachine) machine = NULL;
 
   g_return_val_if_fail (def != NULL, NULL);
   g_return_val_if_fail (loader != NULL, NULL);
+  g_return_val_if_fail (files != NULL, NULL);
 
   machine = g_new0 (HullMachine, 1);
   machine->def = def;
@@ -321,10 +339,13 @@ hull_machine_new_probed (const HullDomainDef *def, HullBackendLoader *loader, co
   machine->context
       = context != NULL ? g_main_context_ref (context) : g_main_context_ref_thread_default ();
   machine->alive = alive_new (machine);
+  machine->kernel_fd = files->kernel_fd;
+  machine->initrd_fd = files->initrd_fd;
 
   machine->backend = hull_backend_loader_find (
       loader, backend != NULL ? backend : hull_domain_type_to_string (def->type), error);
-  if (machine->backend == NULL || !build (machine, device_fd, speed, machine->alive, error))
+  if (machine->backend == NULL
+      || !build (machine, files->device_fd, files->speed, machine->alive, error))
     {
       g_prefix_error (error, _ ("domain '%s': "), def->name);
       return NULL;

@@ -67,6 +67,30 @@ HullMachine *hull_machine_new (const HullDomainDef *def, HullBackendLoader *load
 HullMachine *hull_machine_new_probed (const HullDomainDef *def, HullBackendLoader *loader,
                                       const char *backend, int device_fd, HullExecutionSpeed speed,
                                       GMainContext *context, GError **error);
+
+/**
+ * HullMachineFiles:
+ * @device_fd: an open hypervisor device to use (hulld's /dev/kvm), or -1
+ * @speed: as for hull_machine_new_probed()
+ * @kernel_fd: the definition's kernel, already open, or -1 to open its path
+ * @initrd_fd: its initrd, already open, or -1 to open its path
+ *
+ * What the machine is given instead of opening it itself. None of the fds
+ * is closed by the machine: they must stay open while it exists (a reboot
+ * reads the kernel and initrd again, with pread(), at offset 0).
+ */
+typedef struct
+{
+  int device_fd;
+  HullExecutionSpeed speed;
+  int kernel_fd;
+  int initrd_fd;
+} HullMachineFiles;
+
+/* Like hull_machine_new_probed(), with the files in @files. */
+HullMachine *hull_machine_new_with_files (const HullDomainDef *def, HullBackendLoader *loader,
+                                          const char *backend, const HullMachineFiles *files,
+                                          GMainContext *context, GError **error);
 void hull_machine_free (HullMachine *machine);
 
 void hull_machine_set_halt_func (HullMachine *machine, HullMachineHaltFunc func,

@@ -308,17 +308,13 @@ handle_list_node_devices (HullDBusManager *manager, GDBusMethodInvocation *invoc
   static const HullDBusOption allowed[] = { { "subsystem", "s" } };
   HullNodeDevices *self = user_data;
   g_autoptr (GPtrArray) paths = g_ptr_array_new ();
-  GError *local_error = NULL;
   const char *subsystem = NULL;
   GHashTableIter iter;
   gpointer key, value;
 
-  if (!hull_authority_check_options (options, allowed, G_N_ELEMENTS (allowed), "ListNodeDevices",
-                                     &local_error))
-    {
-      g_dbus_method_invocation_take_error (invocation, local_error);
-      return TRUE;
-    }
+  if (!hull_authority_check_invocation_options (invocation, options, allowed,
+                                                G_N_ELEMENTS (allowed), "ListNodeDevices"))
+    return TRUE;
   /* Called again, from the top, once the caller is authorized. */
   if (self->authority != NULL
       && !hull_authority_authorize (self->authority, G_DBUS_INTERFACE_SKELETON (manager),

@@ -4,7 +4,9 @@
  *
  *   hull-vm --worker --uuid UUID --xml FILE --runtime-dir DIR
  *           [--console-log FILE] [--backend NAME] [--backend-dir DIR]
- *           --ready-fd N
+ *           [--xml-fd N] [--listen-fd N] [--status-fd N] [--console-log-fd N]
+ *           [--kvm-fd N] [--kernel-fd N] [--initrd-fd N]
+ *           [--speed hardware|emulated] --ready-fd N
  *
  * Standalone mode, for development and tests:
  *
@@ -334,7 +336,78 @@ typedef struct
   char *uuid;
   char *runtime_dir;
   int ready_fd;
+  /* Files hulld opened for us (docs/daemon.md); -1: none. */
+  int xml_fd;
+  int listen_fd;
+  int status_fd;
+  int console_log_fd;
+  int kvm_fd;
+  int kernel_fd;
+  int initrd_fd;
+  char *speed;
 } WorkerArgs;
+
+/* Checks the fd options: each one given must be open; they become
+ * close-on-exec. NULL, or a message. */
+static char *
+check_worker_fds (WorkerArgs *args)
+{
+  const struct
+  {
+    const char *option;
+    int fd;
+  } fds[] = {
+    { "--xml-fd", args->xml_fd },       { "--listen-fd", args->listen_fd },
+    { "--status-fd", args->status_fd }, { "--console-log-fd", args->console_log_fd },
+    { "--kvm-fd", args->kvm_fd },       { "--kernel-fd", args->kernel_fd },
+    { "--initrd-fd", args->initrd_fd },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (fds); i++)
+    {
+      if (fds[i].fd == -1)
+        continue;
+      if (fds[i].fd <= 2 || fds[i].fd == args->ready_fd || fcntl (fds[i].fd, F_GETFD) < 0)
+        return g_strdup_printf (_ ("%s %d is not an open file descriptor of its own"),
+                                fds[i].option, fds[i].fd);
+      for (gsize j = 0; j < i; j++)
+        if (fds[j].fd == fds[i].fd)
+          return g_strdup_printf (_ ("%s and %s are the same file descriptor"), fds[j].option,
+                                  fds[i].option);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (fds); i++)
+    if (fds[i].fd != -1)
+      fcntl (fds[i].fd, F_SETFD, FD_CLOEXEC);
+  return NULL;
+}
+
+static gboolean
+parse_speed (const char *name, HullExecutionSpeed *speed)
+{
+  if (name == NULL)
+    *speed = HULL_EXECUTION_UNKNOWN;
+  else if (g_str_equal (name, "hardware"))
+    *speed = HULL_EXECUTION_HARDWARE;
+  else if (g_str_equal (name, "emulated"))
+    *speed = HULL_EXECUTION_EMULATED;
+  else if (g_str_equal (name, "unknown"))
+    *speed = HULL_EXECUTION_UNKNOWN;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* Closes the fds given to a worker that does not start. */
+static void
+close_worker_fds (WorkerArgs *args)
+{
+  int *fds[] = { &args->xml_fd, &args->listen_fd, &args->status_fd, &args->console_log_fd,
+                 &args->kvm_fd, &args->kernel_fd, &args->initrd_fd };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (fds); i++)
+    if (*fds[i] > 2 && *fds[i] != args->ready_fd)
+      close (g_steal_fd (fds[i]));
+}
 
 /* Worker mode: set up, say READY (or ERROR) on the ready fd, serve. */
 static int
@@ -378,7 +451,16 @@ main (int argc, char **argv)
   g_autofree char *inspect_path = NULL;
   g_autofree char *console_log = NULL;
   int timeout = 0;
-  WorkerArgs worker = { .ready_fd = -1 };
+  WorkerArgs worker = {
+    .ready_fd = -1,
+    .xml_fd = -1,
+    .listen_fd = -1,
+    .status_fd = -1,
+    .console_log_fd = -1,
+    .kvm_fd = -1,
+    .kernel_fd = -1,
+    .initrd_fd = -1,
+  };
   GOptionEntry entries[] = {
     { "xml", 0, 0, G_OPTION_ARG_FILENAME, &xml, N_ ("The domain definition to run"), N_ ("FILE") },
     { "backend", 0, 0, G_OPTION_ARG_STRING, &backend,
@@ -401,6 +483,24 @@ main (int argc, char **argv)
       N_ ("Worker mode: hulld's runtime directory (the socket goes to its vm/)"), N_ ("DIR") },
     { "ready-fd", 0, 0, G_OPTION_ARG_INT, &worker.ready_fd,
       N_ ("Worker mode: write READY or ERROR to this file descriptor"), N_ ("N") },
+    { "xml-fd", 0, 0, G_OPTION_ARG_INT, &worker.xml_fd,
+      N_ ("Worker mode: read the definition from this fd (--xml names it)"), N_ ("N") },
+    { "listen-fd", 0, 0, G_OPTION_ARG_INT, &worker.listen_fd,
+      N_ ("Worker mode: serve on this listening socket instead of making one"), N_ ("N") },
+    { "status-fd", 0, 0, G_OPTION_ARG_INT, &worker.status_fd,
+      N_ ("Worker mode: rewrite the status record in this fd instead of making one"), N_ ("N") },
+    { "console-log-fd", 0, 0, G_OPTION_ARG_INT, &worker.console_log_fd,
+      N_ ("Worker mode: append serial port 0's output to this fd (--console-log names it)"),
+      N_ ("N") },
+    { "kvm-fd", 0, 0, G_OPTION_ARG_INT, &worker.kvm_fd,
+      N_ ("Worker mode: the hypervisor device, already open"), N_ ("N") },
+    { "kernel-fd", 0, 0, G_OPTION_ARG_INT, &worker.kernel_fd,
+      N_ ("Worker mode: the definition's kernel, already open"), N_ ("N") },
+    { "initrd-fd", 0, 0, G_OPTION_ARG_INT, &worker.initrd_fd,
+      N_ ("Worker mode: the definition's initrd, already open"), N_ ("N") },
+    { "speed", 0, 0, G_OPTION_ARG_STRING, &worker.speed,
+      N_ ("Worker mode: the backend's speed as hulld probed it (hardware, emulated)"),
+      N_ ("SPEED") },
     { NULL },
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -434,11 +534,23 @@ main (int argc, char **argv)
         .console_log = console_log,
         .backend = backend,
         .backend_dir = backend_dir,
+        .xml_fd = worker.xml_fd,
+        .listen_fd = worker.listen_fd,
+        .status_fd = worker.status_fd,
+        .console_log_fd = worker.console_log_fd,
+        .kvm_fd = worker.kvm_fd,
+        .kernel_fd = worker.kernel_fd,
+        .initrd_fd = worker.initrd_fd,
       };
+      g_autofree char *bad_fd = NULL;
       int status;
 
       if (worker.ready_fd < 0 || fcntl (worker.ready_fd, F_GETFD) < 0)
         status = worker_usage_error (&worker, _ ("--worker needs an open --ready-fd N"));
+      else if ((bad_fd = check_worker_fds (&worker)) != NULL)
+        status = worker_usage_error (&worker, bad_fd);
+      else if (!parse_speed (worker.speed, &options.speed))
+        status = worker_usage_error (&worker, _ ("--speed must be \"hardware\" or \"emulated\""));
       else if (xml == NULL || worker.uuid == NULL || worker.runtime_dir == NULL || argc > 1)
         status = worker_usage_error (
             &worker, _ ("--worker needs --uuid UUID, --xml FILE and --runtime-dir DIR"));
@@ -448,17 +560,26 @@ main (int argc, char **argv)
       else
         {
           fcntl (worker.ready_fd, F_SETFD, FD_CLOEXEC);
+          /* The worker takes the fds, whatever happens. */
           status = run_worker (&worker, &options);
         }
+      if (status == EXIT_USAGE)
+        close_worker_fds (&worker);
       g_free (worker.uuid);
       g_free (worker.runtime_dir);
+      g_free (worker.speed);
       return status;
     }
-  if (worker.uuid != NULL || worker.runtime_dir != NULL || worker.ready_fd >= 0)
+  if (worker.uuid != NULL || worker.runtime_dir != NULL || worker.ready_fd >= 0
+      || worker.xml_fd != -1 || worker.listen_fd != -1 || worker.status_fd != -1
+      || worker.console_log_fd != -1 || worker.kvm_fd != -1 || worker.kernel_fd != -1
+      || worker.initrd_fd != -1 || worker.speed != NULL)
     {
-      g_printerr (_ ("hull-vm: --uuid, --runtime-dir and --ready-fd need --worker\n"));
+      g_printerr (_ ("hull-vm: --uuid, --runtime-dir, --ready-fd and the fd and --speed "
+                     "options need --worker\n"));
       g_free (worker.uuid);
       g_free (worker.runtime_dir);
+      g_free (worker.speed);
       return EXIT_USAGE;
     }
   if (xml == NULL || argc > 1 || timeout < 0)

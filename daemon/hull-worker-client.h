@@ -15,6 +15,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <sys/types.h>
 
 #include "hull-dbus.h"
 
@@ -35,6 +36,20 @@ G_DECLARE_FINAL_TYPE (HullWorkerClient, hull_worker_client, HULL, WORKER_CLIENT,
  * @backend_dir: (nullable): where plugins are; %NULL: the worker's default
  * @ready_timeout_ms: how long the worker may take to say READY (and to
  *   accept the connection); 0: the default, 30 s
+ * @name: (nullable): the domain's name, for messages; %NULL: the UUID
+ * @system: system mode: the worker runs as @owner (with @owner's groups),
+ *   without capabilities (docs/policy.md); hulld must be root for an
+ *   @owner other than itself
+ * @owner: the domain's owner: whose rights open @kernel_path and
+ *   @initrd_path, and (system mode) who owns the status record and console
+ *   log and runs the worker
+ * @kernel_path: (nullable): the definition's kernel, opened with @owner's
+ *   rights and passed (--kernel-fd)
+ * @initrd_path: (nullable): its initrd, likewise (--initrd-fd)
+ * @kvm_device: (nullable): a hypervisor device to open read-write and pass
+ *   (--kvm-fd), "/dev/kvm" for a kvm domain
+ * @speed: (nullable): the backend's speed as hulld probed it, "hardware"
+ *   or "emulated" (--speed); %NULL: the worker probes
  */
 typedef struct
 {
@@ -47,6 +62,13 @@ typedef struct
   const char *backend;
   const char *backend_dir;
   guint ready_timeout_ms;
+  const char *name;
+  gboolean system;
+  uid_t owner;
+  const char *kernel_path;
+  const char *initrd_path;
+  const char *kvm_device;
+  const char *speed;
 } HullWorkerSpawnOptions;
 
 /**
@@ -62,8 +84,19 @@ typedef struct
  * with %G_IO_ERROR_CANCELLED.
  *
  * The worker gets stdin from /dev/null, stdout and stderr appended to
- * @options->log_path (created 0600), the ready pipe and no other fd, and a
- * session of its own (setsid()).
+ * @options->log_path (created 0600), a session of its own (setsid()),
+ * PR_SET_NO_NEW_PRIVS, and no fd but the ready pipe and what hulld opened
+ * for it (docs/daemon.md, "Starting a worker"): the live definition
+ * (--xml-fd), its socket $runtime/vm/<uuid>.sock, bound and listening
+ * (--listen-fd; mode 0600, hulld's: only hulld connects), its status record
+ * (--status-fd), the console log (--console-log-fd), the kernel and initrd
+ * (opened with the owner's rights: %HULL_ERROR_NOT_AUTHORIZED or
+ * %HULL_ERROR_NOT_FOUND naming the user and the file when they cannot be)
+ * and the hypervisor device (%HULL_ERROR_BACKEND_UNAVAILABLE when it cannot
+ * be opened). In system mode it runs as the owner with no capabilities
+ * (setgroups, setresgid, the bounding set, setresuid, capset, the ambient
+ * set); a failure there is reported as the worker's ERROR line. When the
+ * setup fails, the socket and status record are removed again.
  */
 void hull_worker_client_spawn_async (const HullWorkerSpawnOptions *options,
                                      GCancellable *cancellable, GAsyncReadyCallback callback,
@@ -79,9 +112,11 @@ HullWorkerClient *hull_worker_client_spawn_finish (GAsyncResult *result, GError 
  * $runtime/vm/<uuid>.status, checks its pid is alive and connects to its
  * socket. Fails with %HULL_ERROR_NOT_FOUND when there is no live worker
  * (no record, a dead pid, a refused socket) and %HULL_ERROR_CORRUPT_DATA for
- * a damaged record (unparsable, no pid or socket, another domain's UUID),
- * naming the file; the caller then removes the stale files
- * (hull_worker_client_remove_stale()).
+ * a damaged record (unparsable, no pid or socket, another domain's UUID,
+ * or a pid that is not the socket's peer — SO_PEERCRED — which is then
+ * never signalled), naming the file; the caller then removes the stale
+ * files (hull_worker_client_remove_stale()). The record is rewritten in
+ * place by its worker: it is read until two reads in a row agree.
  *
  * An attached worker is not our child: it cannot be reaped (its parent is
  * init or a subreaper), and its death is seen only as its connection
@@ -92,7 +127,8 @@ void hull_worker_client_attach_async (const char *runtime_dir, const char *uuid,
                                       gpointer user_data);
 HullWorkerClient *hull_worker_client_attach_finish (GAsyncResult *result, GError **error);
 
-/* Removes $runtime/vm/<uuid>.{sock,status} of a worker that is gone. */
+/* Removes $runtime/vm/<uuid>.{sock,status} of a worker that is gone (or
+ * stopped: hulld made them, the worker does not remove them). */
 void hull_worker_client_remove_stale (const char *runtime_dir, const char *uuid);
 
 /* The proxy for Worker calls; its State, HaltKind, … properties are kept
@@ -107,13 +143,13 @@ GPid hull_worker_client_get_pid (HullWorkerClient *client);
  *
  * Calls Worker.Stop and completes when the worker's connection has closed
  * (and, for a spawned worker, the process is reaped). The "closed" signal
- * then carries expected = TRUE. If the worker does not go within a few
- * seconds (5), or refuses Stop, it is killed (SIGKILL) and the call still
- * succeeds; so does stopping a worker that is already gone. A worker that
- * survives SIGKILL for 5 more seconds (stuck in the kernel) is given up on
- * with a warning: the call succeeds, "closed" is emitted, and a spawned one
- * is still reaped whenever it exits. Cancelling @cancellable does not stop
- * the stop: the call completes as usual, then with %G_IO_ERROR_CANCELLED.
+ * then carries expected = TRUE, and the worker's socket and status record
+ * are removed (hulld made them; the worker does not remove them). If the worker does not go within
+ * a few seconds (5), or refuses Stop, it is killed (SIGKILL) and the call still succeeds; so does
+ * stopping a worker that is already gone. A worker that survives SIGKILL for 5 more seconds (stuck
+ * in the kernel) is given up on with a warning: the call succeeds, "closed" is emitted, and a
+ * spawned one is still reaped whenever it exits. Cancelling @cancellable does not stop the stop:
+ * the call completes as usual, then with %G_IO_ERROR_CANCELLED.
  */
 void hull_worker_client_stop_async (HullWorkerClient *client, GCancellable *cancellable,
                                     GAsyncReadyCallback callback, gpointer user_data);

@@ -3,7 +3,9 @@
 
 #include "hull-worker-status.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hull-enum.h"
 #include "hull-error.h"
@@ -170,6 +172,43 @@ hull_worker_status_format (const HullWorkerStatus *status, gsize *len)
   g_key_file_set_uint64 (file, GROUP, "boots", status->boots);
   g_key_file_set_int64 (file, GROUP, "started", status->started);
   return g_key_file_to_data (file, len, NULL);
+}
+
+gboolean
+hull_worker_status_write_fd (int fd, const HullWorkerStatus *status, GError **error)
+{
+  g_autofree char *text = NULL;
+  gsize len = 0, done = 0;
+
+  g_return_val_if_fail (fd >= 0, FALSE);
+
+  text = hull_worker_status_format (status, &len);
+  g_return_val_if_fail (text != NULL, FALSE);
+  while (done < len)
+    {
+      ssize_t n = pwrite (fd, text + done, len - done, (off_t)done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          int errsv = n < 0 ? errno : EIO;
+
+          g_set_error (error, HULL_ERROR, HULL_ERROR_IO, _ ("cannot write the status record: %s"),
+                       g_strerror (errsv));
+          return FALSE;
+        }
+      done += (gsize)n;
+    }
+  if (ftruncate (fd, (off_t)len) < 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, HULL_ERROR, HULL_ERROR_IO, _ ("cannot write the status record: %s"),
+                   g_strerror (errsv));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean

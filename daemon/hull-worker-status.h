@@ -103,6 +103,18 @@ gboolean hull_worker_status_check (const HullWorkerStatus *status, const char *r
  */
 char *hull_worker_status_format (const HullWorkerStatus *status, gsize *len);
 
+/**
+ * hull_worker_status_write_fd:
+ * @fd: the record, open for writing (hulld made it and passed it)
+ * @status: as for hull_worker_status_format()
+ * @error: %HULL_ERROR_IO
+ *
+ * Rewrites the record in place: its text in one pwrite() at offset 0, then
+ * ftruncate() to its length. A reader may catch it half-written, so
+ * readers read until two reads in a row agree (hull-worker-client.c).
+ */
+gboolean hull_worker_status_write_fd (int fd, const HullWorkerStatus *status, GError **error);
+
 gboolean hull_worker_status_equal (const HullWorkerStatus *a, const HullWorkerStatus *b);
 
 G_END_DECLS

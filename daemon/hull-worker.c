@@ -52,8 +52,19 @@ struct _HullWorker
   HullConsoleServer *servers[HULL_DOMAIN_MAX_SERIALS];
   guint64 console_bytes[HULL_DOMAIN_MAX_SERIALS]; /* atomic: added on VP threads */
 
+  /* Given by hulld (-1: none); closed by hull_worker_free(). */
+  int listen_fd; /* until the service takes it */
+  int status_fd;
+  int console_log_fd; /* until a console takes it */
+  int kvm_fd;
+  int kernel_fd;
+  int initrd_fd;
+
   GDBusAuthObserver *observer;
-  GDBusServer *server;
+  GDBusServer *server;       /* the socket we made, or */
+  GSocketService *service;   /* hulld's listening socket (--listen-fd) */
+  char *guid;                /* the service's connections' */
+  GCancellable *cancellable; /* connections being set up */
   HullDBusWorker *skeleton;
   GPtrArray *connections; /* of GDBusConnection, the skeleton exported on each */
 
@@ -119,6 +130,8 @@ write_status (HullWorker *worker, GError **error)
   g_autofree char *data = NULL;
   gsize len;
 
+  if (worker->status_fd >= 0)
+    return hull_worker_status_write_fd (worker->status_fd, &status, error);
   data = hull_worker_status_format (&status, &len);
   if (!g_file_set_contents_full (worker->status_path, data, (gssize)len,
                                  G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
@@ -209,7 +222,9 @@ on_halt (HullMachine *machine, const HullHaltReason *delivered, gpointer user_da
 /* Stopping */
 
 /* Stops the VPs, gets the consoles' output out and removes the socket and
- * the status record: what Stop, SIGTERM and SIGINT do before exiting. */
+ * the status record: what Stop, SIGTERM and SIGINT do before exiting.
+ * Files hulld made (--listen-fd, --status-fd) are hulld's to remove: the
+ * worker only stops listening. */
 static void
 stop (HullWorker *worker)
 {
@@ -218,9 +233,15 @@ stop (HullWorker *worker)
   worker->stopping = TRUE;
   hull_partition_unit_stop (hull_machine_get_unit (worker->machine));
   flush_consoles (worker);
-  /* Also removes the socket. */
-  g_dbus_server_stop (worker->server);
-  if (g_unlink (worker->status_path) < 0 && errno != ENOENT)
+  if (worker->service != NULL)
+    {
+      g_socket_service_stop (worker->service);
+      g_socket_listener_close (G_SOCKET_LISTENER (worker->service));
+    }
+  else
+    /* Also removes the socket. */
+    g_dbus_server_stop (worker->server);
+  if (worker->status_fd < 0 && g_unlink (worker->status_path) < 0 && errno != ENOENT)
     g_warning (_ ("cannot remove '%s': %s"), worker->status_path, g_strerror (errno));
   g_print (_ ("hull-vm: domain '%s' stopped\n"), worker->def->name);
 }
@@ -645,6 +666,96 @@ on_new_connection (GDBusServer *server, GDBusConnection *connection, gpointer us
   return TRUE;
 }
 
+static void
+on_connection_made (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) connection = g_dbus_connection_new_finish (result, &error);
+  HullWorker *worker;
+
+  if (connection == NULL)
+    {
+      /* Cancelled: the worker is gone, user_data with it. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("a connection to the worker failed: %s", error->message);
+      return;
+    }
+  worker = user_data;
+  if (!on_new_connection (NULL, connection, worker))
+    {
+      g_dbus_connection_close (connection, NULL, NULL, NULL);
+      return;
+    }
+  g_dbus_connection_start_message_processing (connection);
+}
+
+/* hulld's socket: each connection authenticates as GDBusServer's would
+ * (EXTERNAL only, our uid or root), and is served once the skeleton is
+ * exported on it. */
+static gboolean
+on_incoming (GSocketService *service, GSocketConnection *stream, GObject *source_object,
+             gpointer user_data)
+{
+  HullWorker *worker = user_data;
+
+  if (worker->stopping)
+    return FALSE;
+  g_dbus_connection_new (G_IO_STREAM (stream), worker->guid,
+                         G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_SERVER
+                             | G_DBUS_CONNECTION_FLAGS_DELAY_MESSAGE_PROCESSING,
+                         worker->observer, worker->cancellable, on_connection_made, worker);
+  return TRUE;
+}
+
+static GDBusAuthObserver *
+new_auth_observer (void)
+{
+  GDBusAuthObserver *observer = g_dbus_auth_observer_new ();
+
+  g_signal_connect (observer, "allow-mechanism", G_CALLBACK (on_allow_mechanism), NULL);
+  g_signal_connect (observer, "authorize-authenticated-peer", G_CALLBACK (on_authorize_peer), NULL);
+  return observer;
+}
+
+/* Serves on hulld's listening socket @fd (taken). */
+static gboolean
+listen_fd (HullWorker *worker, int fd, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (GSocket) socket = g_socket_new_from_fd (fd, &local_error);
+
+  if (socket == NULL)
+    {
+      close (fd);
+      g_set_error (error, HULL_ERROR, HULL_ERROR_IO, _ ("--listen-fd %d: %s"), fd,
+                   local_error->message);
+      return FALSE;
+    }
+  /* hulld bound it and listens; listening again makes the socket's
+   * credentials ours: a client's SO_PEERCRED then names the worker, which
+   * hulld checks against the status record when it reattaches. */
+  if (!g_socket_listen (socket, &local_error))
+    {
+      g_set_error (error, HULL_ERROR, HULL_ERROR_IO, _ ("--listen-fd %d: %s"), fd,
+                   local_error->message);
+      return FALSE;
+    }
+  worker->observer = new_auth_observer ();
+  worker->guid = g_dbus_generate_guid ();
+  worker->cancellable = g_cancellable_new ();
+  worker->service = g_socket_service_new ();
+  if (!g_socket_listener_add_socket (G_SOCKET_LISTENER (worker->service), socket, NULL,
+                                     &local_error))
+    {
+      g_set_error (error, HULL_ERROR, HULL_ERROR_IO, _ ("--listen-fd %d: %s"), fd,
+                   local_error->message);
+      return FALSE;
+    }
+  g_signal_connect (worker->service, "incoming", G_CALLBACK (on_incoming), worker);
+  g_socket_service_start (worker->service);
+  return TRUE;
+}
+
 static gboolean
 listen_socket (HullWorker *worker, const char *vm_dir, GError **error)
 {
@@ -671,10 +782,7 @@ listen_socket (HullWorker *worker, const char *vm_dir, GError **error)
       return FALSE;
     }
 
-  worker->observer = g_dbus_auth_observer_new ();
-  g_signal_connect (worker->observer, "allow-mechanism", G_CALLBACK (on_allow_mechanism), NULL);
-  g_signal_connect (worker->observer, "authorize-authenticated-peer",
-                    G_CALLBACK (on_authorize_peer), NULL);
+  worker->observer = new_auth_observer ();
   escaped = g_dbus_address_escape_value (worker->socket_path);
   address = g_strconcat ("unix:path=", escaped, NULL);
   guid = g_dbus_generate_guid ();
@@ -717,18 +825,44 @@ build_machine (HullWorker *worker, const HullWorkerOptions *options, GError **er
       const HullChardevDef *serial = g_ptr_array_index (def->serials, i);
       const char *log = serial->port == 0 ? options->console_log : NULL;
 
-      worker->consoles[serial->port] = hull_console_new (0, log, error);
+      if (serial->port == 0 && worker->console_log_fd >= 0)
+        worker->consoles[0]
+            = hull_console_new_for_fd (0, g_steal_fd (&worker->console_log_fd), log);
+      else
+        worker->consoles[serial->port] = hull_console_new (0, log, error);
       if (worker->consoles[serial->port] == NULL)
         return FALSE;
     }
-  if (options->console_log != NULL && worker->consoles[0] == NULL)
+  if ((options->console_log != NULL || options->console_log_fd >= 0) && worker->consoles[0] == NULL)
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT,
                    _ ("--console-log: domain '%s' has no serial port 0"), def->name);
       return FALSE;
     }
 
-  worker->machine = hull_machine_new (def, worker->loader, options->backend, -1, NULL, error);
+  if (worker->initrd_fd >= 0 && def->initrd == NULL)
+    {
+      g_set_error (error, HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT,
+                   _ ("--initrd-fd: domain '%s' has no initrd"), def->name);
+      return FALSE;
+    }
+  if (worker->kernel_fd >= 0 && def->kernel == NULL)
+    {
+      g_set_error (error, HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT,
+                   _ ("--kernel-fd: domain '%s' has no kernel"), def->name);
+      return FALSE;
+    }
+  {
+    const HullMachineFiles files = {
+      .device_fd = worker->kvm_fd,
+      .speed = options->speed,
+      .kernel_fd = worker->kernel_fd,
+      .initrd_fd = worker->initrd_fd,
+    };
+
+    worker->machine
+        = hull_machine_new_with_files (def, worker->loader, options->backend, &files, NULL, error);
+  }
   if (worker->machine == NULL)
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (worker->consoles); i++)
@@ -779,6 +913,13 @@ hull_worker_new (const HullWorkerOptions *options, GError **error)
   signal (SIGPIPE, SIG_IGN);
 
   worker = g_new0 (HullWorker, 1);
+  /* Ours from now on, closed by hull_worker_free() if not before. */
+  worker->listen_fd = options->listen_fd;
+  worker->status_fd = options->status_fd;
+  worker->console_log_fd = options->console_log_fd;
+  worker->kvm_fd = options->kvm_fd;
+  worker->kernel_fd = options->kernel_fd;
+  worker->initrd_fd = options->initrd_fd;
   worker->uuid = g_ascii_strdown (options->uuid, -1);
   worker->halt_kind = g_strdup ("");
   worker->connections = g_ptr_array_new_with_free_func (g_object_unref);
@@ -796,9 +937,28 @@ hull_worker_new (const HullWorkerOptions *options, GError **error)
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT, _ ("'%s' is not a UUID"),
                    options->uuid);
+      if (options->xml_fd >= 0)
+        close (options->xml_fd);
       return NULL;
     }
-  worker->def = hull_domain_def_parse_file (options->xml_path, HULL_DOMAIN_PARSE_NONE, NULL, error);
+  if (options->xml_fd >= 0)
+    {
+      g_autofree char *xml = NULL;
+      gsize length;
+
+      xml = hull_domain_def_read_fd (options->xml_fd, options->xml_path, &length, error);
+      close (options->xml_fd);
+      if (xml != NULL)
+        {
+          worker->def
+              = hull_domain_def_parse (xml, (gssize)length, HULL_DOMAIN_PARSE_NONE, NULL, error);
+          if (worker->def == NULL)
+            g_prefix_error (error, "%s: ", options->xml_path);
+        }
+    }
+  else
+    worker->def
+        = hull_domain_def_parse_file (options->xml_path, HULL_DOMAIN_PARSE_NONE, NULL, error);
   if (worker->def == NULL)
     return NULL;
   if (g_strcmp0 (worker->def->uuid, worker->uuid) != 0)
@@ -812,7 +972,9 @@ hull_worker_new (const HullWorkerOptions *options, GError **error)
     return NULL;
 
   export_skeleton (worker);
-  if (!listen_socket (worker, vm_dir, error) || !write_status (worker, error))
+  if (!(worker->listen_fd >= 0 ? listen_fd (worker, g_steal_fd (&worker->listen_fd), error)
+                               : listen_socket (worker, vm_dir, error))
+      || !write_status (worker, error))
     return NULL;
   worker->signal_sources[0] = g_unix_signal_add (SIGTERM, on_signal, worker);
   worker->signal_sources[1] = g_unix_signal_add (SIGINT, on_signal, worker);
@@ -855,6 +1017,18 @@ hull_worker_free (HullWorker *worker)
         g_dbus_server_stop (worker->server);
       g_object_unref (worker->server);
     }
+  if (worker->service != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (worker->service, worker);
+      g_socket_service_stop (worker->service);
+      g_socket_listener_close (G_SOCKET_LISTENER (worker->service));
+      g_object_unref (worker->service);
+    }
+  if (worker->cancellable != NULL)
+    {
+      g_cancellable_cancel (worker->cancellable);
+      g_object_unref (worker->cancellable);
+    }
   if (worker->skeleton != NULL)
     {
       g_signal_handlers_disconnect_by_data (worker->skeleton, worker);
@@ -873,11 +1047,21 @@ hull_worker_free (HullWorker *worker)
   for (guint i = 0; i < G_N_ELEMENTS (worker->consoles); i++)
     g_clear_pointer (&worker->consoles[i], hull_console_free);
   g_clear_pointer (&worker->loader, hull_backend_loader_unref);
+  /* After the machine: it read the kernel and used the device until now. */
+  {
+    int *fds[] = { &worker->listen_fd, &worker->status_fd, &worker->console_log_fd,
+                   &worker->kvm_fd,    &worker->kernel_fd, &worker->initrd_fd };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (fds); i++)
+      if (*fds[i] >= 0)
+        close (g_steal_fd (fds[i]));
+  }
   g_clear_pointer (&worker->def, hull_domain_def_free);
   g_main_loop_unref (worker->loop);
   g_free (worker->halt_kind);
   g_free (worker->socket_path);
   g_free (worker->status_path);
+  g_free (worker->guid);
   g_free (worker->uuid);
   g_free (worker);
 }

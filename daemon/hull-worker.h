@@ -11,6 +11,8 @@
 
 #include <glib.h>
 
+#include "hull-backend.h"
+
 G_BEGIN_DECLS
 
 typedef struct _HullWorker HullWorker;
@@ -24,6 +26,23 @@ typedef struct _HullWorker HullWorker;
  * @console_log: (nullable): serial port 0's log
  * @backend: (nullable): the backend's name; %NULL: the domain's type
  * @backend_dir: (nullable): where plugins are; %NULL: the default
+ * @xml_fd: the definition, open for reading (then @xml_path only names
+ *   it), or -1
+ * @listen_fd: a listening socket to serve on instead of making
+ *   $runtime/vm/<uuid>.sock, or -1
+ * @status_fd: the status record, open for writing, to rewrite in place
+ *   instead of writing $runtime/vm/<uuid>.status, or -1
+ * @console_log_fd: serial port 0's log, open for appending (then
+ *   @console_log only names it), or -1
+ * @kvm_fd: the hypervisor device, open, for the machine (/dev/kvm), or -1
+ * @kernel_fd: the definition's kernel, open for reading, or -1
+ * @initrd_fd: its initrd, open for reading, or -1
+ * @speed: the backend's speed as hulld probed it, or
+ *   %HULL_EXECUTION_UNKNOWN to probe it
+ *
+ * Every fd given is the worker's (closed by hull_worker_free(), or by
+ * hull_worker_new() when it fails). With @listen_fd and @status_fd hulld
+ * made those files and removes them: the worker never unlinks them.
  */
 typedef struct
 {
@@ -33,6 +52,14 @@ typedef struct
   const char *console_log;
   const char *backend;
   const char *backend_dir;
+  int xml_fd;
+  int listen_fd;
+  int status_fd;
+  int console_log_fd;
+  int kvm_fd;
+  int kernel_fd;
+  int initrd_fd;
+  HullExecutionSpeed speed;
 } HullWorkerOptions;
 
 /**
@@ -42,7 +69,8 @@ typedef struct
  *   the console log, the socket or the status record
  *
  * Sets the worker up: the machine is built but not started, the socket
- * listens and the status record is written ("created").
+ * listens and the status record is written ("created"). Takes every fd in
+ * @options, on success and failure alike.
  *
  * Returns: (transfer full): the worker, or %NULL.
  */
@@ -53,7 +81,8 @@ HullWorker *hull_worker_new (const HullWorkerOptions *options, GError **error);
  * @worker: (nullable): a worker
  *
  * Stops the VPs and frees everything. Leaves the socket and status record
- * unless the worker was stopped (Worker.Stop, SIGTERM, SIGINT).
+ * unless the worker was stopped (Worker.Stop, SIGTERM, SIGINT) and made
+ * them itself.
  */
 void hull_worker_free (HullWorker *worker);
 

@@ -408,6 +408,94 @@ test_spawn_error_line (Fixture *f, gconstpointer data)
   g_assert_cmpint (pid, >, 0);
   g_assert_true (process_gone (pid));
   assert_log_clean (f);
+  /* The socket and status record we made for it are gone again. */
+  {
+    g_autofree char *socket = g_build_filename (f->runtime_dir, "vm", UUID ".sock", NULL);
+    g_autofree char *status = g_build_filename (f->runtime_dir, "vm", UUID ".status", NULL);
+
+    g_assert_false (g_file_test (socket, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (status, G_FILE_TEST_EXISTS));
+  }
+}
+
+/* What hulld opens for the worker arrives as fds on the documented numbers
+ * (the fake checks that it has no others, and PR_SET_NO_NEW_PRIVS): the
+ * kernel and initrd, the hypervisor device, with --speed; the socket and
+ * status record hulld made are 0600, and removed after the stop. */
+static void
+test_spawn_files (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HullWorkerClient) client = NULL;
+  g_autofree char *kernel = g_build_filename (f->dir, "vmlinux", NULL);
+  g_autofree char *initrd = g_build_filename (f->dir, "initrd", NULL);
+  g_autofree char *socket = g_build_filename (f->runtime_dir, "vm", UUID ".sock", NULL);
+  g_autofree char *status = g_build_filename (f->runtime_dir, "vm", UUID ".status", NULL);
+  g_autofree char *log = NULL;
+  GStatBuf st;
+
+  write_file (kernel, "kernel");
+  write_file (initrd, "initrd");
+  f->options.kernel_path = kernel;
+  f->options.initrd_path = initrd;
+  f->options.kvm_device = "/dev/null";
+  f->options.speed = "hardware";
+  client = spawn_fake (f, "ready", &error);
+  g_assert_no_error (error);
+  log = read_log (f);
+  g_assert_nonnull (strstr (log, "speed hardware, kvm-fd 8, kernel-fd 9, initrd-fd 10\n"));
+  assert_log_clean (f);
+  g_assert_cmpint (g_lstat (socket, &st), ==, 0);
+  g_assert_true (S_ISSOCK (st.st_mode));
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_cmpint (g_stat (status, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_cmpint (g_stat (f->console_log_path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  stop (client);
+  g_assert_false (g_file_test (socket, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (status, G_FILE_TEST_EXISTS));
+}
+
+/* Files hulld cannot open fail the start before any worker runs:
+ * NotFound naming the user and a missing kernel; BackendUnavailable for a
+ * device that is not there. Nothing is left behind. */
+static void
+test_spawn_open_errors (Fixture *f, gconstpointer data)
+{
+  g_autofree char *socket = g_build_filename (f->runtime_dir, "vm", UUID ".sock", NULL);
+  g_autofree char *status = g_build_filename (f->runtime_dir, "vm", UUID ".status", NULL);
+
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (HullWorkerClient) client = NULL;
+
+    f->options.name = "web";
+    f->options.owner = getuid ();
+    f->options.kernel_path = "/nonexistent/vmlinux";
+    client = spawn_fake (f, "ready", &error);
+    g_assert_null (client);
+    g_assert_error (error, HULL_ERROR, HULL_ERROR_NOT_FOUND);
+    g_test_message ("%s", error->message);
+    g_assert_true (g_str_has_prefix (error->message, "domain 'web': user '"));
+    g_assert_nonnull (strstr (error->message, "' cannot read kernel '/nonexistent/vmlinux': "));
+  }
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (HullWorkerClient) client = NULL;
+
+    f->options.kernel_path = NULL;
+    f->options.kvm_device = "/nonexistent/kvm";
+    client = spawn_fake (f, "ready", &error);
+    g_assert_null (client);
+    g_assert_error (error, HULL_ERROR, HULL_ERROR_BACKEND_UNAVAILABLE);
+    g_test_message ("%s", error->message);
+    g_assert_nonnull (strstr (error->message, "/nonexistent/kvm"));
+  }
+  g_assert_cmpint (fake_pid (f), ==, 0);
+  g_assert_false (g_file_test (f->log_path, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (socket, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (status, G_FILE_TEST_EXISTS));
 }
 
 /* A code out of range, or not a number: HULL_ERROR_FAILED, same message. */
@@ -739,6 +827,34 @@ test_attach_not_found (Fixture *f, gconstpointer data)
   assert_attach_fails (f, HULL_ERROR_NOT_FOUND, refusing);
 }
 
+/* A record whose pid is alive but not the process serving the socket
+ * (SO_PEERCRED): CorruptData, and that pid is never signalled (it is
+ * ours here); the real worker is left alone. */
+static void
+test_attach_pid_mismatch (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  HullWorkerClient *client = spawn_fake (f, "ready", &error);
+  g_autoptr (HullWorkerClient) again = NULL;
+  g_autofree char *socket = g_build_filename (f->runtime_dir, "vm", UUID ".sock", NULL);
+  GPid pid;
+
+  g_assert_no_error (error);
+  pid = hull_worker_client_get_pid (client);
+  g_object_unref (client);
+  write_record (f, getpid (), UUID, socket);
+  again = attach (f, &error);
+  g_assert_null (again);
+  g_assert_error (error, HULL_ERROR, HULL_ERROR_CORRUPT_DATA);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, UUID ".status"));
+  g_assert_false (process_gone (pid));
+
+  /* Reaped by the dropped client's watch. */
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+  assert_gone_soon (pid);
+}
+
 static void
 test_attach_corrupt (Fixture *f, gconstpointer data)
 {
@@ -921,6 +1037,8 @@ main (int argc, char **argv)
   ADD ("spawn/timeout", test_spawn_timeout);
   ADD ("spawn/garbage", test_spawn_garbage);
   ADD ("spawn/cancel", test_spawn_cancel);
+  ADD ("spawn/files", test_spawn_files);
+  ADD ("spawn/open-errors", test_spawn_open_errors);
   ADD ("signals/halted-and-state", test_signals);
   ADD ("closed/unexpected", test_closed_unexpected);
   ADD ("closed/kill", test_kill);
@@ -929,6 +1047,7 @@ main (int argc, char **argv)
   ADD ("attach/closed-unexpected", test_attach_closed_unexpected);
   ADD ("attach/not-found", test_attach_not_found);
   ADD ("attach/corrupt", test_attach_corrupt);
+  ADD ("attach/pid-mismatch", test_attach_pid_mismatch);
   ADD ("remove-stale", test_remove_stale);
   ADD ("real-worker/run-and-stop", test_real_worker);
   ADD ("real-worker/error-line", test_real_worker_error);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -142,20 +143,21 @@ child_setup (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
-/* Runs hull-vm --worker with the ready fd on 3 and its output in the log;
- * extra arguments follow, NULL-terminated. Returns the ready fd's read
- * end. */
+/* Runs hull-vm --worker with the ready fd on 3, @fds[i] (not taken) on
+ * 4 + i, and its output in the log; extra arguments follow,
+ * NULL-terminated. Returns the ready fd's read end. */
 static int
-spawn_args (Worker *worker, const char *const *args)
+spawn_args_fds (Worker *worker, const char *const *args, const int *fds, guint n_fds)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_auto (GStrv) envp = g_get_environ ();
   int ready[2];
   int log_fd;
-  int source_fds[1];
-  int target_fds[1] = { 3 };
+  int source_fds[8];
+  int target_fds[8];
 
+  g_assert_cmpuint (n_fds, <, G_N_ELEMENTS (source_fds));
   g_ptr_array_add (argv, g_test_build_filename (G_TEST_BUILT, "..", "daemon", "hull-vm", NULL));
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (args[i]));
@@ -167,15 +169,30 @@ spawn_args (Worker *worker, const char *const *args)
   g_assert_no_error (error);
   log_fd = open (worker->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   g_assert_cmpint (log_fd, >=, 0);
-  source_fds[0] = ready[1];
+  /* Above every target: no mapping overwrites another's source. */
+  source_fds[0] = fcntl (ready[1], F_DUPFD_CLOEXEC, 16);
+  target_fds[0] = 3;
+  for (guint i = 0; i < n_fds; i++)
+    {
+      source_fds[i + 1] = fcntl (fds[i], F_DUPFD_CLOEXEC, 16);
+      target_fds[i + 1] = 4 + (int)i;
+    }
   g_spawn_async_with_pipes_and_fds (
       NULL, (const char *const *)argv->pdata, (const char *const *)envp,
       G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL, child_setup, NULL, -1, log_fd,
-      log_fd, source_fds, target_fds, 1, &worker->pid, NULL, NULL, NULL, &error);
+      log_fd, source_fds, target_fds, n_fds + 1, &worker->pid, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
+  for (guint i = 0; i < n_fds + 1; i++)
+    close (source_fds[i]);
   close (log_fd);
   close (ready[1]);
   return ready[0];
+}
+
+static int
+spawn_args (Worker *worker, const char *const *args)
+{
+  return spawn_args_fds (worker, args, NULL, 0);
 }
 
 /* Reads the ready line (or EOF), bounded. */
@@ -1281,6 +1298,205 @@ test_sigterm (void)
   g_assert_false (g_file_test (worker.status, G_FILE_TEST_EXISTS));
 }
 
+/* What hulld makes for a worker (docs/daemon.md): the socket, bound and
+ * listening; the status record, empty; the console log; the definition. */
+typedef struct
+{
+  int listen_fd;
+  int status_fd;
+  int console_log_fd;
+  int xml_fd;
+  char *console_log;
+} HulldFiles;
+
+static void
+hulld_files_open (Worker *worker, HulldFiles *files)
+{
+  struct sockaddr_un address = { .sun_family = AF_UNIX };
+  g_autofree char *vm_dir = g_build_filename (worker->dir, "vm", NULL);
+
+  g_assert_cmpint (g_mkdir (vm_dir, 0700), ==, 0);
+  g_assert_cmpuint (strlen (worker->socket), <, sizeof address.sun_path);
+  strcpy (address.sun_path, worker->socket);
+  files->listen_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_assert_cmpint (files->listen_fd, >=, 0);
+  g_assert_cmpint (bind (files->listen_fd, (struct sockaddr *)&address, sizeof address), ==, 0);
+  g_assert_cmpint (listen (files->listen_fd, 16), ==, 0);
+  files->status_fd = open (worker->status, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  g_assert_cmpint (files->status_fd, >=, 0);
+  files->console_log = g_build_filename (worker->dir, "console.log", NULL);
+  files->console_log_fd
+      = open (files->console_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  g_assert_cmpint (files->console_log_fd, >=, 0);
+  files->xml_fd = open (worker->xml, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (files->xml_fd, >=, 0);
+}
+
+static void
+hulld_files_close (HulldFiles *files)
+{
+  close (files->listen_fd);
+  close (files->status_fd);
+  close (files->console_log_fd);
+  close (files->xml_fd);
+  g_free (files->console_log);
+}
+
+/* The record as read through hulld's own fd: the same file, rewritten in
+ * place. */
+static char *
+read_status_fd (int fd)
+{
+  char buffer[4096];
+  gssize n = pread (fd, buffer, sizeof buffer - 1, 0);
+
+  g_assert_cmpint (n, >, 0);
+  buffer[n] = '\0';
+  return g_strdup (buffer);
+}
+
+/* hulld's way: --listen-fd, --status-fd, --console-log-fd and --xml-fd
+ * (the --xml path only names it, and is gone) run the same lifecycle; the
+ * status record is rewritten in place (hulld's fd sees each state) and
+ * Stop leaves the socket and status record to hulld. */
+static void
+test_fds (void)
+{
+  g_auto (Worker) worker = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *text = NULL;
+  HulldFiles files;
+  struct stat before, after;
+  const char *args[] = {
+    "--worker",  "--uuid",           UUID,       "--xml",       NULL, "--runtime-dir",
+    NULL,        "--ready-fd",       "3",        "--listen-fd", "4",  "--status-fd",
+    "5",         "--console-log-fd", "6",        "--xml-fd",    "7",  "--console-log",
+    "named.log", "--speed",          "emulated", NULL,
+  };
+
+  worker_init (&worker, HELLO_PROGRAM, NULL, SERIAL);
+  hulld_files_open (&worker, &files);
+  {
+    const int fds[] = { files.listen_fd, files.status_fd, files.console_log_fd, files.xml_fd };
+
+    args[4] = worker.xml;
+    args[6] = worker.dir;
+    g_assert_cmpint (g_unlink (worker.xml), ==, 0);
+    g_assert_cmpint (fstat (files.status_fd, &before), ==, 0);
+    worker.ready = read_ready (spawn_args_fds (&worker, args, fds, G_N_ELEMENTS (fds)));
+  }
+  if (g_strcmp0 (worker.ready, "READY") != 0)
+    print_log (&worker);
+  g_assert_cmpstr (worker.ready, ==, "READY");
+  worker_connect (&worker);
+  text = read_status_fd (files.status_fd);
+  g_assert_nonnull (strstr (text, "state=created\n"));
+  g_clear_pointer (&text, g_free);
+
+  call_start (&worker, empty_options ());
+  wait_state (&worker, "running");
+  assert_status (&worker, "running", "", 1);
+  text = read_status_fd (files.status_fd);
+  g_assert_nonnull (strstr (text, "state=running\n"));
+  g_clear_pointer (&text, g_free);
+  hull_dbus_worker_call_pause_sync (worker.proxy, empty_options (), NULL, &error);
+  g_assert_no_error (error);
+  wait_state (&worker, "paused");
+  text = read_status_fd (files.status_fd);
+  g_assert_nonnull (strstr (text, "state=paused\n"));
+  /* Shorter than with "running": the tail was cut off. */
+  g_assert_cmpint (fstat (files.status_fd, &after), ==, 0);
+  g_assert_cmpuint (strlen (text), ==, (gsize)after.st_size);
+  g_clear_pointer (&text, g_free);
+  g_assert_cmpint (g_stat (worker.status, &after), ==, 0);
+  g_assert_cmpuint (after.st_ino, ==, before.st_ino);
+
+  /* The guest's output reached the log hulld opened. */
+  WAIT_UNTIL (g_file_get_contents (files.console_log, &log, NULL, NULL)
+              && strstr (log, "Hi\n") != NULL);
+
+  hull_dbus_worker_call_stop_sync (worker.proxy, empty_options (), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (wait_exit (&worker), ==, 0);
+  /* hulld's to remove, not the worker's. */
+  g_assert_true (g_file_test (worker.socket, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (worker.status, G_FILE_TEST_EXISTS));
+  hulld_files_close (&files);
+}
+
+/* --kernel-fd is read instead of the definition's path: a path that does
+ * not exist does not matter, the fd's contents do. --kernel-fd without a
+ * kernel, a closed fd and a bad --speed are usage errors. */
+static void
+test_fd_errors (void)
+{
+  static const struct
+  {
+    const char *option;
+    const char *value; /* NULL: an fd to a file that is not a kernel */
+    const char *message;
+    int status;
+  } cases[] = {
+    { "--kernel-fd", NULL, "kernel", 1 },
+    { "--kernel-fd", "9", "--kernel-fd 9 is not an open file descriptor", 2 },
+    { "--listen-fd", "3", "--listen-fd 3 is not an open file descriptor", 2 },
+    { "--speed", "warp", "--speed must be", 2 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto (Worker) worker = { 0 };
+      g_autofree char *junk = NULL;
+      int fd = -1;
+      const char *args[] = {
+        "--worker",
+        "--uuid",
+        UUID,
+        "--xml",
+        NULL,
+        "--runtime-dir",
+        NULL,
+        "--ready-fd",
+        "3",
+        cases[i].option,
+        cases[i].value != NULL ? cases[i].value : "4",
+        NULL,
+      };
+
+      worker_init (&worker, IDLE_PROGRAM, NULL, NULL);
+      if (cases[i].value == NULL)
+        {
+          /* A definition naming a kernel that is not there; the fd is what
+           * counts. */
+          g_autofree char *xml = NULL;
+          g_autofree char *with_kernel = NULL;
+          g_auto (GStrv) parts = NULL;
+
+          g_assert_true (g_file_get_contents (worker.xml, &xml, NULL, NULL));
+          parts = g_strsplit (xml, "<devices>", 2);
+          with_kernel = g_strconcat (parts[0], "<os><kernel>/nonexistent/vmlinux</kernel></os>",
+                                     "<devices>", parts[1], NULL);
+          g_assert_true (g_file_set_contents (worker.xml, with_kernel, -1, NULL));
+          junk = g_build_filename (worker.dir, "junk", NULL);
+          g_assert_true (g_file_set_contents (junk, "this is not a kernel", -1, NULL));
+          fd = open (junk, O_RDONLY | O_CLOEXEC);
+          g_assert_cmpint (fd, >=, 0);
+        }
+      args[4] = worker.xml;
+      args[6] = worker.dir;
+      worker.ready = read_ready (spawn_args_fds (&worker, args, &fd, fd >= 0 ? 1 : 0));
+      g_test_message ("%s %s: %s", cases[i].option, cases[i].value, worker.ready);
+      g_assert_true (g_str_has_prefix (worker.ready, "ERROR "));
+      g_assert_nonnull (strstr (worker.ready, cases[i].message));
+      if (cases[i].value == NULL)
+        g_assert_null (strstr (worker.ready, "/nonexistent/vmlinux: No such file"));
+      g_assert_cmpint (wait_exit (&worker), ==, cases[i].status);
+      if (fd >= 0)
+        close (fd);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1311,5 +1527,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hull/worker/console/slow-reader", test_console_slow_reader);
   g_test_add_func ("/hull/worker/reconnect", test_reconnect);
   g_test_add_func ("/hull/worker/sigterm", test_sigterm);
+  g_test_add_func ("/hull/worker/fds", test_fds);
+  g_test_add_func ("/hull/worker/fd-errors", test_fd_errors);
   return g_test_run ();
 }

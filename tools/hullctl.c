@@ -112,6 +112,8 @@ hullctl_parse_options (HullctlContext *context, const HullctlCommand *command,
   g_option_group_add_entries (main_group, entries);
   if (command->daemon)
     g_option_group_add_entries (main_group, connection_entries);
+  /* The group's own domain: the context's covers only its own texts. */
+  g_option_group_set_translation_domain (main_group, GETTEXT_PACKAGE);
   g_option_context_set_main_group (option_context, main_group);
   g_option_context_set_translation_domain (option_context, GETTEXT_PACKAGE);
   g_option_context_set_summary (option_context, _ (command->summary));
