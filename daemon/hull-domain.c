@@ -11,60 +11,22 @@
  * InvalidState. A callback for work on a worker that has since gone away
  * (self->worker changed) only answers its caller: the state was already
  * dealt with when the worker went.
+ *
+ * This file has the lifecycle: the worker, the policy, Start and reattach,
+ * the methods that change the domain, and the object. The read-only
+ * methods are in hull-domain-queries.c; what both use is in
+ * hull-domain-private.h.
  */
 #include "config.h"
 
 #include "hull-authority.h"
 #include "hull-capabilities.h"
 #include "hull-domain.h"
+#include "hull-domain-private.h"
 #include "hull-error.h"
 #include "hull-i18n.h"
 #include "hull-lifecycle-policy.h"
 #include "hull-worker-client.h"
-
-typedef enum
-{
-  OP_NONE,
-  OP_REATTACH,
-  OP_STARTING,
-  OP_CALL,          /* Pause, Resume, Reset, ClearHalt on the worker */
-  OP_SHUTDOWN_WAIT, /* Shutdown's grace period: Destroy may cut it short */
-  OP_STOPPING,
-} Op;
-
-struct _HullDomain
-{
-  HullDBusDomainSkeleton parent_instance;
-
-  HullDomainStore *store;
-  HullAuthority *authority;
-  char *worker_path;
-  char *runtime_dir;
-  char *log_dir;
-  char *backend_dir;
-  gboolean system;
-  HullBackendLoader *loader; /* nullable */
-  HullDomainCallbacks callbacks;
-
-  char *path;
-  HullDomainDef *def;      /* what the next Start runs; stored when persistent */
-  HullDomainDef *live_def; /* what the worker runs; NULL without a worker */
-  HullDomainRecord record;
-
-  HullWorkerClient *worker;
-  gulong halted_id;
-  gulong closed_id;
-
-  Op op;
-  gboolean start_paused;
-  /* OP_STOPPING: where the domain ends, and the calls to answer then. */
-  HullDomainStateReason stop_reason;
-  int stop_detail;
-  GPtrArray *stop_invocations;
-  guint shutdown_timer;
-  /* A halt reported while an operation ran; handled when it ends. */
-  char *pending_halt;
-};
 
 static void hull_domain_iface_init (HullDBusDomainIface *iface);
 
@@ -76,14 +38,14 @@ static void apply_halt (HullDomain *self, const char *kind);
 
 /* ---- state and events ----------------------------------------------- */
 
-static const HullDomainDef *
-current_def (HullDomain *self)
+const HullDomainDef *
+hull_domain_current_def (HullDomain *self)
 {
   return self->live_def != NULL ? self->live_def : self->def;
 }
 
-static const char *
-name_of (HullDomain *self)
+const char *
+hull_domain_name_of (HullDomain *self)
 {
   return self->def->name;
 }
@@ -94,7 +56,7 @@ static void
 sync_properties (HullDomain *self)
 {
   HullDBusDomain *iface = HULL_DBUS_DOMAIN (self);
-  const HullDomainDef *def = current_def (self);
+  const HullDomainDef *def = hull_domain_current_def (self);
   const char *state = hull_domain_state_to_string (self->record.state);
   const char *reason = hull_domain_state_reason_to_string (self->record.reason);
   const char *backend = hull_domain_type_to_string (def->type);
@@ -127,9 +89,9 @@ save_record (HullDomain *self)
 
   if (self->live_def == NULL)
     return;
-  if (!hull_domain_store_save_record (self->store, self->def->uuid, name_of (self), &self->record,
-                                      &local_error))
-    g_warning (_ ("domain '%s': %s"), name_of (self), local_error->message);
+  if (!hull_domain_store_save_record (self->store, self->def->uuid, hull_domain_name_of (self),
+                                      &self->record, &local_error))
+    g_warning (_ ("domain '%s': %s"), hull_domain_name_of (self), local_error->message);
 }
 
 static void
@@ -144,8 +106,8 @@ set_state (HullDomain *self, HullDomainState state, HullDomainStateReason reason
 static void
 emit (HullDomain *self, HullDomainEvent event, int detail)
 {
-  g_debug ("domain '%s': event %s/%s", name_of (self), hull_domain_event_to_string (event),
-           hull_domain_event_detail_to_string (event, detail));
+  g_debug ("domain '%s': event %s/%s", hull_domain_name_of (self),
+           hull_domain_event_to_string (event), hull_domain_event_detail_to_string (event, detail));
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
   if (self->callbacks.event != NULL)
     self->callbacks.event (self, event, detail, self->callbacks.user_data);
@@ -232,7 +194,8 @@ worker_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       /* It is stopped all the same: a domain Destroy was asked of must end
        * up shut off. */
-      g_warning (_ ("domain '%s': stopping the worker: %s"), name_of (self), local_error->message);
+      g_warning (_ ("domain '%s': stopping the worker: %s"), hull_domain_name_of (self),
+                 local_error->message);
       kill = TRUE;
     }
   if (self->worker != worker)
@@ -331,7 +294,7 @@ worker_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
       if (data->invocation != NULL)
         g_dbus_method_invocation_return_error (data->invocation, HULL_ERROR, HULL_ERROR_FAILED,
                                                _ ("the worker of domain '%s' died"),
-                                               name_of (self));
+                                               hull_domain_name_of (self));
       return;
     }
   self->op = OP_NONE;
@@ -342,7 +305,7 @@ worker_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
       else
         {
           /* The policy's Reset failed: keep the halted guest for a look. */
-          g_warning (_ ("domain '%s': %s"), name_of (self), local_error->message);
+          g_warning (_ ("domain '%s': %s"), hull_domain_name_of (self), local_error->message);
           set_state (self, HULL_DOMAIN_STATE_PAUSED, HULL_DOMAIN_REASON_HALTED);
           emit (self, HULL_DOMAIN_EVENT_SUSPENDED, HULL_EVENT_SUSPENDED_PAUSED);
         }
@@ -434,8 +397,8 @@ apply_halt (HullDomain *self, const char *kind)
   g_assert (self->worker != NULL && self->op == OP_NONE);
 
   /* A kind this hulld does not know (a newer worker): keep it for a look. */
-  if (!hull_lifecycle_policy_for_halt (current_def (self), kind, &outcome))
-    g_warning (_ ("domain '%s': unknown halt '%s'"), name_of (self), kind);
+  if (!hull_lifecycle_policy_for_halt (hull_domain_current_def (self), kind, &outcome))
+    g_warning (_ ("domain '%s': unknown halt '%s'"), hull_domain_name_of (self), kind);
   carry_out (self, &outcome, NULL);
 }
 
@@ -445,7 +408,7 @@ on_worker_halted (HullWorkerClient *worker, const char *kind, const char *descri
 {
   HullDomain *self = user_data;
 
-  g_message (_ ("domain '%s' halted: %s"), name_of (self),
+  g_message (_ ("domain '%s' halted: %s"), hull_domain_name_of (self),
              description != NULL && *description != '\0' ? description : kind);
   switch (self->op)
     {
@@ -477,8 +440,8 @@ on_worker_closed (HullWorkerClient *worker, gboolean expected, gpointer user_dat
   if (expected || self->op == OP_STOPPING)
     return;
 
-  g_warning (_ ("the worker of domain '%s' died; see %s/%s.log"), name_of (self), self->log_dir,
-             self->def->uuid);
+  g_warning (_ ("the worker of domain '%s' died; see %s/%s.log"), hull_domain_name_of (self),
+             self->log_dir, self->def->uuid);
   drop_worker (self, FALSE);
   /* A start in progress fails on its own (its call to the worker fails). */
   if (self->op == OP_STARTING)
@@ -487,7 +450,7 @@ on_worker_closed (HullWorkerClient *worker, gboolean expected, gpointer user_dat
     {
       g_clear_handle_id (&self->shutdown_timer, g_source_remove);
       error = g_error_new (HULL_ERROR, HULL_ERROR_FAILED, _ ("the worker of domain '%s' died"),
-                           name_of (self));
+                           hull_domain_name_of (self));
     }
   self->op = OP_NONE;
   set_state (self, HULL_DOMAIN_STATE_CRASHED, HULL_DOMAIN_REASON_WORKER_FAILED);
@@ -542,7 +505,7 @@ worker_started (GObject *source, GAsyncResult *result, gpointer user_data)
       start_failed (self, task,
                     g_error_new (HULL_ERROR, HULL_ERROR_FAILED,
                                  _ ("the worker of domain '%s' died while starting"),
-                                 name_of (self)));
+                                 hull_domain_name_of (self)));
       return;
     }
   self->op = OP_NONE;
@@ -594,7 +557,7 @@ check_idle (HullDomain *self, GError **error)
   if (self->op != OP_NONE)
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_INVALID_STATE,
-                   _ ("an operation is in progress on domain '%s'"), name_of (self));
+                   _ ("an operation is in progress on domain '%s'"), hull_domain_name_of (self));
       return FALSE;
     }
   return TRUE;
@@ -609,13 +572,13 @@ check_startable (HullDomain *self, GError **error)
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_INVALID_STATE,
                    _ ("domain '%s' keeps its crashed guest for inspection; destroy it first"),
-                   name_of (self));
+                   hull_domain_name_of (self));
       return FALSE;
     }
   if (self->worker != NULL)
     {
       g_set_error (error, HULL_ERROR, HULL_ERROR_INVALID_STATE,
-                   _ ("domain '%s' is already running"), name_of (self));
+                   _ ("domain '%s' is already running"), hull_domain_name_of (self));
       return FALSE;
     }
   return TRUE;
@@ -673,7 +636,7 @@ hull_domain_start_async (HullDomain *self, HullDomainDef *live_def, gboolean pau
       || !hull_domain_store_save_live (self->store, self->live_def, &self->record, &local_error))
     {
       g_clear_pointer (&self->live_def, hull_domain_def_free);
-      g_prefix_error (&local_error, _ ("cannot start domain '%s': "), name_of (self));
+      g_prefix_error (&local_error, _ ("cannot start domain '%s': "), hull_domain_name_of (self));
       start_failed (self, task, local_error);
       return;
     }
@@ -696,7 +659,7 @@ hull_domain_start_async (HullDomain *self, HullDomainDef *live_def, gboolean pau
   options.backend_dir = self->backend_dir;
   /* Privilege separation (docs/policy.md): the worker runs as the owner
    * (system mode) and gets what it may not open itself. */
-  options.name = name_of (self);
+  options.name = hull_domain_name_of (self);
   options.system = self->system;
   options.owner = self->record.owner;
   options.kernel_path = self->live_def->kernel;
@@ -704,7 +667,7 @@ hull_domain_start_async (HullDomain *self, HullDomainDef *live_def, gboolean pau
   backend = hull_domain_type_to_string (self->live_def->type);
   options.kvm_device = g_strcmp0 (backend, "kvm") == 0 ? "/dev/kvm" : NULL;
   options.speed = backend_speed (self, backend);
-  g_message (_ ("starting domain '%s'"), name_of (self));
+  g_message (_ ("starting domain '%s'"), hull_domain_name_of (self));
   hull_worker_client_spawn_async (&options, NULL, worker_spawned, g_steal_pointer (&task));
 }
 
@@ -731,8 +694,8 @@ worker_attached (GObject *source, GAsyncResult *result, gpointer user_data)
   worker = hull_worker_client_attach_finish (result, &local_error);
   if (worker == NULL)
     {
-      g_warning (_ ("domain '%s' was running, but its worker is gone: %s"), name_of (self),
-                 local_error->message);
+      g_warning (_ ("domain '%s' was running, but its worker is gone: %s"),
+                 hull_domain_name_of (self), local_error->message);
       drop_worker (self, FALSE);
       set_state (self, HULL_DOMAIN_STATE_CRASHED, HULL_DOMAIN_REASON_WORKER_FAILED);
       emit (self, HULL_DOMAIN_EVENT_CRASHED, HULL_EVENT_CRASHED_WORKER_FAILED);
@@ -743,7 +706,7 @@ worker_attached (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   take_worker (self, worker);
   worker_state = hull_dbus_worker_get_state (hull_worker_client_get_proxy (worker));
-  g_message (_ ("domain '%s': reattached to its worker (pid %d, %s)"), name_of (self),
+  g_message (_ ("domain '%s': reattached to its worker (pid %d, %s)"), hull_domain_name_of (self),
              (int)hull_worker_client_get_pid (worker), worker_state);
 
   if (g_strcmp0 (worker_state, "running") == 0)
@@ -778,7 +741,8 @@ worker_attached (GObject *source, GAsyncResult *result, gpointer user_data)
   else
     {
       /* "created": the earlier hulld went away while starting it. */
-      g_warning (_ ("domain '%s': its worker was never started; stopping it"), name_of (self));
+      g_warning (_ ("domain '%s': its worker was never started; stopping it"),
+                 hull_domain_name_of (self));
       stop_worker (self, HULL_DOMAIN_REASON_FAILED, HULL_EVENT_STOPPED_FAILED, NULL);
     }
   g_task_return_boolean (task, TRUE);
@@ -821,51 +785,16 @@ hull_domain_reattach_finish (HullDomain *self, GAsyncResult *result)
 /* Whether the caller may do @action to this domain (hull-authority.h):
  * %FALSE while that is decided, and the handler returns; once allowed, it
  * runs again from the top and gets past this. */
-static gboolean
-authorize (HullDomain *self, GDBusMethodInvocation *invocation, GVariant *options,
-           HullAction action)
+gboolean
+hull_domain_authorize (HullDomain *self, GDBusMethodInvocation *invocation, GVariant *options,
+                       HullAction action)
 {
-  const HullAuthorityTarget target = { name_of (self), self->def->uuid, self->record.owner };
+  const HullAuthorityTarget target
+      = { hull_domain_name_of (self), self->def->uuid, self->record.owner };
 
   return hull_authority_authorize (self->authority, G_DBUS_INTERFACE_SKELETON (self), invocation,
                                    options, action, &target, FALSE);
 }
-
-#define AUTHORIZE(action)                                                                          \
-  G_STMT_START                                                                                     \
-  {                                                                                                \
-    if (!authorize (self, invocation, options, action))                                            \
-      return TRUE;                                                                                 \
-  }                                                                                                \
-  G_STMT_END
-
-#define CHECK_OPTIONS(allowed, method)                                                             \
-  G_STMT_START                                                                                     \
-  {                                                                                                \
-    if (!hull_authority_check_invocation_options (invocation, options, allowed,                    \
-                                                  G_N_ELEMENTS (allowed), method))                 \
-      return TRUE;                                                                                 \
-  }                                                                                                \
-  G_STMT_END
-
-#define CHECK_NO_OPTIONS(method)                                                                   \
-  G_STMT_START                                                                                     \
-  {                                                                                                \
-    if (!hull_authority_check_invocation_options (invocation, options, NULL, 0, method))           \
-      return TRUE;                                                                                 \
-  }                                                                                                \
-  G_STMT_END
-
-/* Answers @invocation with InvalidState (@format names the domain) and
- * returns from the handler. */
-#define RETURN_INVALID_STATE(format)                                                               \
-  G_STMT_START                                                                                     \
-  {                                                                                                \
-    g_dbus_method_invocation_return_error (invocation, HULL_ERROR, HULL_ERROR_INVALID_STATE,       \
-                                           format, name_of (self));                                \
-    return TRUE;                                                                                   \
-  }                                                                                                \
-  G_STMT_END
 
 /* Answers with InvalidState unless the domain is idle with a worker. */
 static gboolean
@@ -881,7 +810,8 @@ check_running (HullDomain *self, GDBusMethodInvocation *invocation)
   if (self->worker == NULL)
     {
       g_dbus_method_invocation_return_error (invocation, HULL_ERROR, HULL_ERROR_INVALID_STATE,
-                                             _ ("domain '%s' is not running"), name_of (self));
+                                             _ ("domain '%s' is not running"),
+                                             hull_domain_name_of (self));
       return FALSE;
     }
   return TRUE;
@@ -927,7 +857,7 @@ shutdown_timeout (gpointer user_data)
   HullDomain *self = user_data;
 
   self->shutdown_timer = 0;
-  g_message (_ ("domain '%s' did not power off in time; stopping it"), name_of (self));
+  g_message (_ ("domain '%s' did not power off in time; stopping it"), hull_domain_name_of (self));
   stop_worker (self, HULL_DOMAIN_REASON_SHUTDOWN, HULL_EVENT_STOPPED_SHUTDOWN, NULL);
   return G_SOURCE_REMOVE;
 }
@@ -1119,202 +1049,6 @@ handle_set_autostart (HullDBusDomain *object, GDBusMethodInvocation *invocation,
   return TRUE;
 }
 
-static gboolean
-handle_get_xmldesc (HullDBusDomain *object, GDBusMethodInvocation *invocation, GVariant *options)
-{
-  static const HullDBusOption allowed[] = { { "inactive", "b" } };
-  HullDomain *self = HULL_DOMAIN (object);
-  g_autofree char *xml = NULL;
-
-  CHECK_OPTIONS (allowed, "GetXMLDesc");
-  AUTHORIZE (HULL_ACTION_READ);
-  if (hull_dbus_option_boolean (options, "inactive", FALSE))
-    {
-      if (!self->record.persistent)
-        RETURN_INVALID_STATE (_ ("domain '%s' is transient: it has no stored definition"));
-      xml = hull_domain_def_format (self->def);
-    }
-  else
-    xml = hull_domain_def_format (current_def (self));
-  hull_dbus_domain_complete_get_xmldesc (object, invocation, xml);
-  return TRUE;
-}
-
-/* Read-only calls forwarded to the worker: allowed whatever runs. */
-static gboolean
-check_worker (HullDomain *self, GDBusMethodInvocation *invocation)
-{
-  if (self->worker == NULL || self->op == OP_STARTING || self->op == OP_STOPPING)
-    {
-      g_dbus_method_invocation_return_error (invocation, HULL_ERROR, HULL_ERROR_INVALID_STATE,
-                                             _ ("domain '%s' is not running"), name_of (self));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static void
-console_opened (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  HullDomain *self = g_task_get_source_object (task);
-  GDBusMethodInvocation *invocation = g_task_get_task_data (task);
-  g_autoptr (GVariant) fd = NULL;
-  g_autoptr (GUnixFDList) fd_list = NULL;
-  GError *local_error = NULL;
-
-  if (!hull_dbus_worker_call_open_console_finish (HULL_DBUS_WORKER (source), &fd, &fd_list, result,
-                                                  &local_error))
-    {
-      g_dbus_error_strip_remote_error (local_error);
-      g_dbus_method_invocation_take_error (invocation, local_error);
-      g_task_return_boolean (task, FALSE);
-      return;
-    }
-  hull_dbus_domain_complete_open_console (HULL_DBUS_DOMAIN (self), invocation, fd_list, fd);
-  g_task_return_boolean (task, TRUE);
-}
-
-/* The GTasks below only keep the domain alive and carry the invocation
- * (not referenced: it is answered exactly once). */
-static GTask *
-forward_task (HullDomain *self, GDBusMethodInvocation *invocation)
-{
-  GTask *task = g_task_new (self, NULL, NULL, NULL);
-
-  g_task_set_task_data (task, invocation, NULL);
-  return task;
-}
-
-static gboolean
-handle_open_console (HullDBusDomain *object, GDBusMethodInvocation *invocation,
-                     GUnixFDList *fd_list, GVariant *options)
-{
-  static const HullDBusOption allowed[]
-      = { { "port", "u" }, { "read-only", "b" }, { "force", "b" } };
-  HullDomain *self = HULL_DOMAIN (object);
-
-  CHECK_OPTIONS (allowed, "OpenConsole");
-  AUTHORIZE (HULL_ACTION_MANAGE_OWN);
-  if (!check_worker (self, invocation))
-    return TRUE;
-  hull_dbus_worker_call_open_console (hull_worker_client_get_proxy (self->worker), options, NULL,
-                                      NULL, console_opened, forward_task (self, invocation));
-  return TRUE;
-}
-
-static void
-inspected (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  HullDomain *self = g_task_get_source_object (task);
-  GDBusMethodInvocation *invocation = g_task_get_task_data (task);
-  g_autoptr (GVariant) tree = NULL;
-  GError *local_error = NULL;
-
-  if (!hull_dbus_worker_call_inspect_finish (HULL_DBUS_WORKER (source), &tree, result,
-                                             &local_error))
-    {
-      g_dbus_error_strip_remote_error (local_error);
-      g_dbus_method_invocation_take_error (invocation, local_error);
-    }
-  else
-    hull_dbus_domain_complete_inspect (HULL_DBUS_DOMAIN (self), invocation, tree);
-  g_task_return_boolean (task, TRUE);
-}
-
-static gboolean
-handle_inspect (HullDBusDomain *object, GDBusMethodInvocation *invocation, const char *path,
-                GVariant *options)
-{
-  static const HullDBusOption allowed[] = { { "depth", "u" } };
-  HullDomain *self = HULL_DOMAIN (object);
-
-  CHECK_OPTIONS (allowed, "Inspect");
-  AUTHORIZE (HULL_ACTION_READ);
-  if (!check_worker (self, invocation))
-    return TRUE;
-  hull_dbus_worker_call_inspect (hull_worker_client_get_proxy (self->worker), path, options, NULL,
-                                 inspected, forward_task (self, invocation));
-  return TRUE;
-}
-
-/* hulld's own statistics; they win over the worker's of the same name. */
-static void
-add_own_stats (HullDomain *self, GVariantDict *dict)
-{
-  const HullDomainDef *def = current_def (self);
-
-  g_variant_dict_insert (dict, "state", "s", hull_domain_state_to_string (self->record.state));
-  g_variant_dict_insert (dict, "state-reason", "s",
-                         hull_domain_state_reason_to_string (self->record.reason));
-  g_variant_dict_insert (dict, "owner", "u", self->record.owner);
-  g_variant_dict_insert (dict, "vcpus", "u", def->vcpus);
-  g_variant_dict_insert (dict, "memory", "t", def->memory);
-  if (self->worker != NULL)
-    {
-      HullDBusWorker *proxy = hull_worker_client_get_proxy (self->worker);
-      const char *halt_kind = hull_dbus_worker_get_halt_kind (proxy);
-      const char *halt_description = hull_dbus_worker_get_halt_description (proxy);
-
-      g_variant_dict_insert (dict, "pid", "u", (guint32)hull_worker_client_get_pid (self->worker));
-      /* The last halt, as the worker published it. */
-      if (halt_kind != NULL && *halt_kind != '\0')
-        {
-          g_variant_dict_insert (dict, "halt-kind", "s", halt_kind);
-          g_variant_dict_insert (dict, "halt-description", "s",
-                                 halt_description != NULL ? halt_description : "");
-        }
-    }
-}
-
-static void
-got_stats (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  HullDomain *self = g_task_get_source_object (task);
-  GDBusMethodInvocation *invocation = g_task_get_task_data (task);
-  g_autoptr (GVariant) stats = NULL;
-  GError *local_error = NULL;
-  GVariantDict dict;
-
-  if (!hull_dbus_worker_call_get_stats_finish (HULL_DBUS_WORKER (source), &stats, result,
-                                               &local_error))
-    {
-      g_dbus_error_strip_remote_error (local_error);
-      g_dbus_method_invocation_take_error (invocation, local_error);
-      g_task_return_boolean (task, FALSE);
-      return;
-    }
-  g_variant_dict_init (&dict, stats);
-  add_own_stats (self, &dict);
-  hull_dbus_domain_complete_get_stats (HULL_DBUS_DOMAIN (self), invocation,
-                                       g_variant_dict_end (&dict));
-  g_task_return_boolean (task, TRUE);
-}
-
-static gboolean
-handle_get_stats (HullDBusDomain *object, GDBusMethodInvocation *invocation, GVariant *options)
-{
-  HullDomain *self = HULL_DOMAIN (object);
-  GVariantDict dict;
-
-  CHECK_NO_OPTIONS ("GetStats");
-  AUTHORIZE (HULL_ACTION_READ);
-  if (self->worker != NULL && self->op != OP_STARTING && self->op != OP_STOPPING)
-    {
-      g_autoptr (GVariant) none = g_variant_ref_sink (g_variant_new ("a{sv}", NULL));
-
-      hull_dbus_worker_call_get_stats (hull_worker_client_get_proxy (self->worker), none, NULL,
-                                       got_stats, forward_task (self, invocation));
-      return TRUE;
-    }
-  g_variant_dict_init (&dict, NULL);
-  add_own_stats (self, &dict);
-  hull_dbus_domain_complete_get_stats (object, invocation, g_variant_dict_end (&dict));
-  return TRUE;
-}
-
 static void
 hull_domain_iface_init (HullDBusDomainIface *iface)
 {
@@ -1328,10 +1062,8 @@ hull_domain_iface_init (HullDBusDomainIface *iface)
   iface->handle_clear_halt = handle_clear_halt;
   iface->handle_undefine = handle_undefine;
   iface->handle_set_autostart = handle_set_autostart;
-  iface->handle_get_xmldesc = handle_get_xmldesc;
-  iface->handle_open_console = handle_open_console;
-  iface->handle_inspect = handle_inspect;
-  iface->handle_get_stats = handle_get_stats;
+  /* The read-only methods: hull-domain-queries.c. */
+  hull_domain_queries_iface_init (iface);
 }
 
 /* ---- the object ------------------------------------------------------- */

@@ -3,7 +3,7 @@
  * "ERROR <code> <message>".
  *
  * One definition for the worker (hull_worker_report_ready() formats it) and
- * hulld (hull-worker-client.c parses it). A line is read up to its '\n';
+ * hulld (hull-worker-spawn.c parses it). A line is read up to its '\n';
  * trailing white space (a "\r" too) is ignored. What parses:
  *
  * - "READY" exactly;

@@ -2,7 +2,7 @@
  * $runtime/vm/<uuid>.status (docs/daemon.md, "The status record").
  *
  * One definition of the format for its writer (the worker, hull-worker.c)
- * and its reader (hulld reattaching, hull-worker-client.c):
+ * and its reader (hulld reattaching, hull-worker-attach.c):
  *
  *   [worker]
  *   pid=1234                 required; 2 … G_MAXINT
@@ -111,7 +111,7 @@ char *hull_worker_status_format (const HullWorkerStatus *status, gsize *len);
  *
  * Rewrites the record in place: its text in one pwrite() at offset 0, then
  * ftruncate() to its length. A reader may catch it half-written, so
- * readers read until two reads in a row agree (hull-worker-client.c).
+ * readers read until two reads in a row agree (hull-worker-attach.c).
  */
 gboolean hull_worker_status_write_fd (int fd, const HullWorkerStatus *status, GError **error);
 

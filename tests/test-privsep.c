@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <string.h>
@@ -51,17 +52,34 @@ typedef struct
   }                                                                                                \
   G_STMT_END
 
+static void
+become_nobody (gpointer user_data)
+{
+  const struct passwd *pw = user_data;
+
+  if (setgroups (0, NULL) != 0 || setgid (pw->pw_gid) != 0 || setuid (pw->pw_uid) != 0)
+    _exit (125);
+}
+
 /* Why this cannot run here, or NULL. */
 static char *
 skip_reason (uid_t *uid, gid_t *gid)
 {
+  g_autofree char *worker = g_test_build_filename (G_TEST_BUILT, "..", "daemon", "hull-vm", NULL);
+  const char *argv[] = { "test", "-x", worker, NULL };
   struct passwd *pw;
+  int status = -1;
 
   if (geteuid () != 0)
     return g_strdup ("needs root: it runs workers as another user");
   pw = getpwnam ("nobody");
   if (pw == NULL)
     return g_strdup ("there is no user 'nobody'");
+  /* A build tree under a private (0700) directory keeps nobody out. */
+  if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, become_nobody, pw, NULL, NULL,
+                     &status, NULL)
+      || !g_spawn_check_wait_status (status, NULL))
+    return g_strdup ("user 'nobody' cannot run the worker from this build tree");
   *uid = pw->pw_uid;
   *gid = pw->pw_gid;
   return NULL;
