@@ -7,10 +7,13 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +24,11 @@
 /* PR_CAPBSET_DROP fails with EINVAL past the kernel's last capability;
  * capabilities fit in 64 bits (two capset words). */
 #define MAX_CAPS 64
+
+/* How long the opener's child may take for all the files: an open() can
+ * block for good (a FUSE file system the owner serves), and it must not
+ * keep a thread of hulld's, and the domain's Start, waiting forever. */
+#define OPEN_TIMEOUT_S 30
 
 /* --- users --------------------------------------------------------------- */
 
@@ -186,12 +194,45 @@ open_data_free (gpointer p)
 }
 
 /* What the child sends for each file: 0 and the fd (SCM_RIGHTS), or the
- * errno of open(); a negative index: becoming the user failed. */
+ * errno of open() (or NOT_REGULAR); a negative index: becoming the user
+ * failed. */
 typedef struct
 {
   int index;
   int error;
 } OpenReply;
+
+/* Not an errno: the path names something else than a regular file (a FIFO
+ * whose open() or read() would block, a device that never ends, a
+ * directory). */
+#define NOT_REGULAR (-1)
+
+/* Opens @path for reading, only if it is a regular file: O_NONBLOCK, so
+ * that a FIFO does not block open(), then fstat(), then blocking again.
+ * Returns the fd, or -1 with *@errsv set (an errno, or NOT_REGULAR).
+ * Async-signal-safe: also used in the opener's child. */
+static int
+open_regular (const char *path, int *errsv)
+{
+  struct stat st;
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+  if (fd < 0)
+    {
+      *errsv = errno;
+      return -1;
+    }
+  if (fstat (fd, &st) < 0)
+    *errsv = errno;
+  else if (!S_ISREG (st.st_mode))
+    *errsv = NOT_REGULAR;
+  else if (fcntl (fd, F_SETFL, O_RDONLY) < 0)
+    *errsv = errno;
+  else
+    return fd;
+  close (fd);
+  return -1;
+}
 
 static void
 close_fds (int *fds, guint n)
@@ -207,6 +248,11 @@ open_error (OpenData *data, guint index, int errsv)
   g_autofree char *user = hull_user_name (data->uid);
   int code;
 
+  if (errsv == NOT_REGULAR)
+    return g_error_new (HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT,
+                        _ ("domain '%s': %s '%s' is not a regular file"), data->domain,
+                        (const char *)g_ptr_array_index (data->whats, index),
+                        (const char *)g_ptr_array_index (data->paths, index));
   if (errsv == ENOENT || errsv == ENOTDIR)
     code = HULL_ERROR_NOT_FOUND;
   else if (errsv == EACCES || errsv == EPERM)
@@ -241,10 +287,11 @@ open_child (int sock, const HullUserCreds *creds, char **paths, guint n)
       } control;
       struct iovec iov = { &reply, sizeof reply };
       struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-      int fd = open (paths[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+      int errsv = 0;
+      int fd = open_regular (paths[i], &errsv);
 
       reply.index = (int)i;
-      reply.error = fd < 0 ? errno : 0;
+      reply.error = fd < 0 ? errsv : 0;
       if (fd >= 0)
         {
           struct cmsghdr *cmsg;
@@ -268,9 +315,10 @@ open_child (int sock, const HullUserCreds *creds, char **paths, guint n)
   _exit (0);
 }
 
-/* Receives one reply and its fd (or -1). FALSE: the child went away. */
+/* Receives one reply and its fd (or -1), by @deadline (monotonic time).
+ * FALSE: the child went away, or *@timed_out. */
 static gboolean
-receive_reply (int sock, OpenReply *reply, int *fd)
+receive_reply (int sock, gint64 deadline, OpenReply *reply, int *fd, gboolean *timed_out)
 {
   union
   {
@@ -285,6 +333,24 @@ receive_reply (int sock, OpenReply *reply, int *fd)
   ssize_t n;
 
   *fd = -1;
+  *timed_out = FALSE;
+  for (;;)
+    {
+      struct pollfd pfd = { .fd = sock, .events = POLLIN };
+      gint64 left = deadline - g_get_monotonic_time ();
+      int r;
+
+      if (left <= 0)
+        {
+          *timed_out = TRUE;
+          return FALSE;
+        }
+      r = poll (&pfd, 1, (int)MIN ((left + 999) / 1000, G_MAXINT));
+      if (r > 0)
+        break;
+      if (r < 0 && errno != EINTR)
+        return FALSE;
+    }
   do
     n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
@@ -307,6 +373,7 @@ open_as_user (OpenData *data, int *fds)
   guint n = data->paths->len;
   int sv[2], status;
   pid_t pid;
+  gint64 deadline;
 
   creds = hull_user_creds_lookup (data->uid, &error);
   if (creds == NULL)
@@ -339,15 +406,30 @@ open_as_user (OpenData *data, int *fds)
     }
   close (sv[1]);
 
+  deadline = g_get_monotonic_time () + OPEN_TIMEOUT_S * G_USEC_PER_SEC;
   for (guint i = 0; i < n && error == NULL; i++)
     {
       OpenReply reply;
+      gboolean timed_out;
       int fd;
 
-      if (!receive_reply (sv[0], &reply, &fd))
-        error = g_error_new (HULL_ERROR, HULL_ERROR_FAILED,
-                             _ ("domain '%s': the process opening its files as user '%s' failed"),
-                             data->domain, creds->name);
+      if (!receive_reply (sv[0], deadline, &reply, &fd, &timed_out))
+        {
+          if (timed_out)
+            {
+              /* Stuck in open(): a fatal signal ends even that. */
+              kill (pid, SIGKILL);
+              error = g_error_new (HULL_ERROR, HULL_ERROR_TIMED_OUT,
+                                   _ ("domain '%s': opening its files as user '%s' took more "
+                                      "than %d s"),
+                                   data->domain, creds->name, OPEN_TIMEOUT_S);
+            }
+          else
+            error
+                = g_error_new (HULL_ERROR, HULL_ERROR_FAILED,
+                               _ ("domain '%s': the process opening its files as user '%s' failed"),
+                               data->domain, creds->name);
+        }
       else if (reply.index < 0)
         error = g_error_new (HULL_ERROR, HULL_ERROR_FAILED,
                              _ ("domain '%s': cannot become user '%s' to open its files: %s"),
@@ -377,9 +459,11 @@ open_directly (OpenData *data, int *fds)
 {
   for (guint i = 0; i < data->paths->len; i++)
     {
-      fds[i] = open (g_ptr_array_index (data->paths, i), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+      int errsv = 0;
+
+      fds[i] = open_regular (g_ptr_array_index (data->paths, i), &errsv);
       if (fds[i] < 0)
-        return open_error (data, i, errno);
+        return open_error (data, i, errsv);
     }
   return NULL;
 }

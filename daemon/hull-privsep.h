@@ -108,7 +108,10 @@ typedef struct
  * the reason ("domain 'web': user 'alice' cannot read kernel
  * '/root/vmlinux': Permission denied"): %HULL_ERROR_NOT_FOUND for ENOENT
  * and ENOTDIR, %HULL_ERROR_NOT_AUTHORIZED for EACCES and EPERM,
- * %HULL_ERROR_IO otherwise; no fd is left open then.
+ * %HULL_ERROR_IO otherwise; %HULL_ERROR_INVALID_ARGUMENT for what is not a
+ * regular file (a FIFO is never waited on: O_NONBLOCK, then fstat());
+ * %HULL_ERROR_TIMED_OUT when the child takes more than 30 s (it is killed).
+ * No fd is left open then.
  */
 void hull_file_opener_open_async (const char *domain, uid_t uid, gboolean switch_user,
                                   const HullFileRequest *requests, guint n_requests,

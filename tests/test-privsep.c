@@ -502,6 +502,42 @@ test_kernel_unreadable (Fixture *f, gconstpointer data)
   }
 }
 
+/* A kernel that is not a regular file: a FIFO (whose open() would block
+ * the opener, and the Start, for good) or a device that never ends. The
+ * start fails at once with InvalidArgument, for nobody (in the opener's
+ * child) as for root (hulld opens it itself); no worker runs. */
+static void
+test_kernel_not_regular (Fixture *f, gconstpointer data)
+{
+  g_autofree char *fifo = g_build_filename (f->dir, "vmlinux.fifo", NULL);
+  const char *const paths[] = { fifo, "/dev/zero", fifo };
+  const uid_t owners[] = { f->nobody, f->nobody, 0 };
+
+  SKIP_IF_NEEDED (f);
+
+  g_assert_cmpint (mkfifo (fifo, 0666), ==, 0);
+  g_assert_cmpint (g_chmod (fifo, 0666), ==, 0);
+  write_test_domain (f, "");
+  for (gsize i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (HullWorkerClient) client = NULL;
+      g_autofree char *expected = NULL;
+      gint64 start = g_get_monotonic_time ();
+
+      f->options.owner = owners[i];
+      f->options.kernel_path = paths[i];
+      client = spawn (f, &error);
+      g_assert_null (client);
+      g_assert_error (error, HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT);
+      g_test_message ("%s", error->message);
+      expected = g_strdup_printf ("domain 'ps': kernel '%s' is not a regular file", paths[i]);
+      g_assert_cmpstr (error->message, ==, expected);
+      g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+      g_assert_false (g_file_test (f->log_path, G_FILE_TEST_EXISTS));
+    }
+}
+
 /* KVM as nobody, who may not open /dev/kvm: the worker uses the one fd
  * hulld opened, boots tests/guests/hello from a copy nobody can read,
  * through the kernel fd hulld opened as nobody (the worker keeps it: a
@@ -595,6 +631,7 @@ main (int argc, char **argv)
   ADD ("worker/as-owner", test_as_owner);
   ADD ("worker/root-owner", test_root_owner);
   ADD ("kernel/unreadable", test_kernel_unreadable);
+  ADD ("kernel/not-regular", test_kernel_not_regular);
   ADD ("kvm/hello-as-nobody", test_kvm);
 #undef ADD
 
