@@ -16,6 +16,7 @@
 #include "hull-domain.h"
 #include "hull-error.h"
 #include "hull-i18n.h"
+#include "hull-key-record.h"
 #include "hull-node-devices.h"
 
 /* The largest domain XML a D-Bus caller may send. */
@@ -192,12 +193,11 @@ visible (GDBusMethodInvocation *invocation, HullDomain *domain)
 }
 
 /* Parses a caller's document: size limit first, then the parser's own
- * errors, unchanged. Skipped elements (lenient) go to the log. */
+ * errors, unchanged. *@warnings: what was skipped (lenient), for
+ * log_skipped() once the caller is authorized. */
 static HullDomainDef *
-parse_xml (const char *xml, gboolean lenient, GError **error)
+parse_xml (const char *xml, gboolean lenient, GPtrArray **warnings, GError **error)
 {
-  g_autoptr (GPtrArray) warnings = NULL;
-  HullDomainDef *def;
   gsize length = strlen (xml);
 
   if (length > HULL_DAEMON_MAX_XML)
@@ -207,12 +207,24 @@ parse_xml (const char *xml, gboolean lenient, GError **error)
                    (unsigned long long)length, (unsigned long long)HULL_DAEMON_MAX_XML);
       return NULL;
     }
-  def = hull_domain_def_parse (xml, length, lenient ? HULL_DOMAIN_PARSE_LENIENT : 0, &warnings,
-                               error);
+  return hull_domain_def_parse (xml, length, lenient ? HULL_DOMAIN_PARSE_LENIENT : 0, warnings,
+                                error);
+}
+
+/* The elements a lenient parse skipped, to the log: the caller chose the
+ * text, so control characters are escaped (no forged log lines). */
+static void
+log_skipped (const HullDomainDef *def, GPtrArray *warnings)
+{
+  g_autofree char *name = hull_key_record_quote (def->name);
+
   for (guint i = 0; warnings != NULL && i < warnings->len; i++)
-    g_message (_ ("domain '%s': skipped: %s"), def != NULL ? def->name : "?",
-               (const char *)g_ptr_array_index (warnings, i));
-  return def;
+    {
+      g_autofree char *warning
+          = hull_key_record_quote ((const char *)g_ptr_array_index (warnings, i));
+
+      g_message (_ ("domain '%s': skipped: %s"), name, warning);
+    }
 }
 
 typedef struct
@@ -351,6 +363,7 @@ define_or_create (HullDaemon *self, GDBusMethodInvocation *invocation, const cha
   DefineData *data;
   HullDomainDef *def;
   HullDomain *existing;
+  g_autoptr (GPtrArray) warnings = NULL;
   GError *local_error = NULL;
 
   if (!(create
@@ -359,7 +372,8 @@ define_or_create (HullDaemon *self, GDBusMethodInvocation *invocation, const cha
             : hull_authority_check_invocation_options (invocation, options, define_options,
                                                        G_N_ELEMENTS (define_options), "DefineXML")))
     return TRUE;
-  def = parse_xml (xml, hull_dbus_option_boolean (options, "lenient", FALSE), &local_error);
+  def = parse_xml (xml, hull_dbus_option_boolean (options, "lenient", FALSE), &warnings,
+                   &local_error);
   if (def == NULL)
     {
       g_dbus_method_invocation_take_error (invocation, local_error);
@@ -386,6 +400,8 @@ define_or_create (HullDaemon *self, GDBusMethodInvocation *invocation, const cha
       hull_domain_def_free (def);
       return TRUE;
     }
+  /* Only now: a refused caller does not write to the log. */
+  log_skipped (def, warnings);
   data = g_new0 (DefineData, 1);
   data->self = g_object_ref (self);
   data->invocation = invocation;

@@ -33,6 +33,9 @@
 
 /* How long a worker may take to say READY and accept the connection. */
 #define READY_TIMEOUT_MS_DEFAULT 30000
+/* The most hulld reads of a ready line, its '\n' included: the worker runs
+ * as its owner, who must not make hulld buffer without bound. */
+#define READY_LINE_MAX 4096
 /* The fds' numbers in the worker: the ready fd, then what hulld opened
  * for it (docs/daemon.md). */
 enum
@@ -61,7 +64,9 @@ struct _SpawnData
   GCancellable *cancellable; /* our operations; cancelled on failure */
   GCancellable *user_cancellable;
   gulong user_cancelled_id;
-  GDataInputStream *ready;
+  GInputStream *ready;
+  char ready_line[READY_LINE_MAX + 1]; /* what was read of it, nul-terminated */
+  gsize ready_length;
   char *socket_path;
   char *status_path;
   gboolean made_files; /* the socket and status record: removed on failure */
@@ -368,37 +373,62 @@ ready_line_error (HullWorkerClient *client, const HullReadyLine *line)
   return g_error_new_literal (HULL_ERROR, line->code, line->message);
 }
 
+static void spawn_read_ready (SpawnData *data);
+
 static void
-spawn_ready_line (GObject *source, GAsyncResult *result, gpointer user_data)
+spawn_ready_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   SpawnData *data = g_task_get_task_data (task);
   HullWorkerClient *client = data->client;
   g_autoptr (GError) error = NULL;
   g_autoptr (HullReadyLine) parsed = NULL;
-  gsize length = 0;
-  g_autofree char *line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source),
-                                                                result, &length, &error);
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  const char *line = data->ready_line;
+  const char *newline;
+  gsize length;
 
   if (data->failing)
     return;
+  if (n < 0)
+    {
+      g_autofree char *what = g_strdup_printf (
+          _ ("cannot read the ready line of the worker for domain %s"), client->uuid);
+
+      g_clear_object (&data->ready);
+      spawn_fail_operation (data, g_steal_pointer (&error), what);
+      return;
+    }
+  newline = memchr (data->ready_line + data->ready_length, '\n', (gsize)n);
+  data->ready_length += (gsize)n;
+  data->ready_line[data->ready_length] = '\0';
+  if (newline == NULL && n > 0 && data->ready_length < READY_LINE_MAX)
+    {
+      spawn_read_ready (data);
+      return;
+    }
   /* One line, then the worker closes the fd: we are done with it. */
   g_clear_object (&data->ready);
 
-  if (line == NULL && error == NULL)
+  if (newline == NULL && n > 0)
+    {
+      hull_worker_client_spawn_fail (
+          data,
+          g_error_new (HULL_ERROR, HULL_ERROR_FAILED,
+                       _ ("the worker for domain %s did not end its ready line within %d bytes; "
+                          "see %s"),
+                       client->uuid, READY_LINE_MAX, client->log_path),
+          TRUE);
+      return;
+    }
+  if (newline == NULL && data->ready_length == 0)
     {
       /* EOF: the worker is going away (or has); report its exit status. */
       hull_worker_client_spawn_fail (data, NULL, FALSE);
       return;
     }
-  if (line == NULL)
-    {
-      g_autofree char *what = g_strdup_printf (
-          _ ("cannot read the ready line of the worker for domain %s"), client->uuid);
-
-      spawn_fail_operation (data, g_steal_pointer (&error), what);
-      return;
-    }
+  /* Up to its '\n', or all of it at EOF. */
+  length = newline != NULL ? (gsize)(newline - line) : data->ready_length;
 
   parsed = hull_ready_line_parse (line, length, NULL);
   if (parsed != NULL && parsed->ready)
@@ -423,6 +453,15 @@ spawn_ready_line (GObject *source, GAsyncResult *result, gpointer user_data)
                        client->uuid, quoted, client->log_path),
           TRUE);
     }
+}
+
+/* Reads on, up to READY_LINE_MAX bytes in all. */
+static void
+spawn_read_ready (SpawnData *data)
+{
+  g_input_stream_read_async (data->ready, data->ready_line + data->ready_length,
+                             READY_LINE_MAX - data->ready_length, G_PRIORITY_DEFAULT,
+                             data->cancellable, spawn_ready_read, g_object_ref (data->task));
 }
 
 /* Writes @text, in full, to @fd [async-signal-safe]. */
@@ -565,15 +604,56 @@ make_listen_socket (const char *path, const char *uuid, GError **error)
   return fd;
 }
 
+/* Opens @path (made 0600 if new) not following a symbolic link: an
+ * existing file must be a regular file with no other hard link, which an
+ * earlier owner could have planted to read what is written for the next.
+ * Returns the fd (blocking), or -1 with *@reason, a translated text. */
+static int
+open_regular_file (const char *path, int flags, const char **reason)
+{
+  struct stat st;
+  int fd = g_open (path, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0600);
+  int errsv, status_flags;
+
+  if (fd < 0)
+    {
+      errsv = errno;
+      if (errsv == ELOOP && g_lstat (path, &st) == 0 && S_ISLNK (st.st_mode))
+        *reason = _ ("it is a symbolic link");
+      else
+        *reason = g_strerror (errsv);
+      return -1;
+    }
+  if (fstat (fd, &st) < 0)
+    *reason = g_strerror (errno);
+  else if (!S_ISREG (st.st_mode))
+    *reason = _ ("it is not a regular file");
+  else if (st.st_nlink != 1)
+    *reason = _ ("it has other hard links");
+  else if ((status_flags = fcntl (fd, F_GETFL)) < 0
+           || fcntl (fd, F_SETFL, status_flags & ~O_NONBLOCK) < 0)
+    *reason = g_strerror (errno);
+  else
+    return fd;
+  close (fd);
+  return -1;
+}
+
 /* A file hulld makes for the worker: 0600, the owner's in system mode. */
 static int
 open_worker_file (SpawnData *data, const char *path, int flags, const char *what, GError **error)
 {
-  int fd = g_open (path, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
+  const char *reason = NULL;
+  int fd = open_regular_file (path, flags, &reason);
 
   if (fd < 0)
-    return fail_open (error, _ ("cannot open the %s of domain %s, %s"), what, data->client->uuid,
-                      path);
+    {
+      g_autofree char *message = g_strdup_printf (_ ("cannot open the %s of domain %s, %s"), what,
+                                                  data->client->uuid, path);
+
+      g_set_error (error, HULL_ERROR, HULL_ERROR_IO, "%s: %s", message, reason);
+      return -1;
+    }
   if (data->creds != NULL && fchown (fd, data->owner, (gid_t)-1) < 0)
     {
       int errsv = errno;
@@ -656,6 +736,7 @@ spawn_process (SpawnData *data, GPid *pid, GError **error)
 {
   const char *uuid = data->client->uuid;
   g_autoptr (GError) local_error = NULL;
+  const char *reason = NULL;
   int log_fd = -1, pipe_fds[2] = { -1, -1 };
   int fds[N_WORKER_FDS], source_fds[N_WORKER_FDS], target_fds[N_WORKER_FDS];
   int n_fds = 0;
@@ -665,14 +746,12 @@ spawn_process (SpawnData *data, GPid *pid, GError **error)
     fds[i] = -1;
   if (!open_worker_fds (data, fds, error))
     goto out;
-  log_fd = g_open (data->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+  log_fd = open_regular_file (data->log_path, O_WRONLY | O_APPEND | O_CREAT, &reason);
   if (log_fd < 0)
     {
-      int errsv = errno;
-
       g_set_error (error, HULL_ERROR, HULL_ERROR_IO,
                    _ ("cannot open the log of the worker for domain %s, %s: %s"), uuid,
-                   data->log_path, g_strerror (errsv));
+                   data->log_path, reason);
       goto out;
     }
   if (!g_unix_open_pipe (pipe_fds, FD_CLOEXEC, &local_error))
@@ -741,7 +820,6 @@ spawn_begin (GTask *task)
   SpawnData *data = g_task_get_task_data (task);
   HullWorkerClient *client = data->client;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GInputStream) base = NULL;
   int ready_fd;
 
   if (data->user_cancellable != NULL && g_cancellable_is_cancelled (data->user_cancellable))
@@ -776,11 +854,8 @@ spawn_begin (GTask *task)
         = g_cancellable_connect (data->user_cancellable, G_CALLBACK (spawn_user_cancelled),
                                  g_object_ref (data->cancellable), g_object_unref);
 
-  base = g_unix_input_stream_new (ready_fd, TRUE);
-  data->ready = g_data_input_stream_new (base);
-  g_data_input_stream_set_newline_type (data->ready, G_DATA_STREAM_NEWLINE_TYPE_LF);
-  g_data_input_stream_read_line_async (data->ready, G_PRIORITY_DEFAULT, data->cancellable,
-                                       spawn_ready_line, g_object_ref (task));
+  data->ready = g_unix_input_stream_new (ready_fd, TRUE);
+  spawn_read_ready (data);
 }
 
 static void

@@ -458,6 +458,18 @@ test_invalid_xml (Fixture *fx, gconstpointer data)
       "(o)");
   g_variant_get (reply, "(o)", &lenient_path);
   g_assert_true (hull_test_object_exists (fx->world, lenient_path));
+  /* ... and logged once, the caller being authorized. */
+  {
+    g_autofree char *log_path = g_build_filename (fx->world->root, "hulld.log", NULL);
+    g_autofree char *log = NULL;
+    const char *line = "domain 'lenient': skipped: line 1: element <frobnicate> is not supported";
+    const char *first;
+
+    g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+    first = strstr (log, line);
+    g_assert_nonnull (first);
+    g_assert_null (strstr (first + 1, line));
+  }
 }
 
 /* --- names, UUIDs, objects ------------------------------------------------------------- */

@@ -279,8 +279,9 @@ test_bad_config_refuses_to_start (void)
 /* ---- a caller of another uid -------------------------------------------------------- */
 
 /* --as-client ADDRESS PATH: as whoever we are, call ListDomains,
- * LookupByName("a"), GetXMLDesc and Start on PATH, and DefineXML; print
- * each error's D-Bus name (or "ok") on a line. */
+ * LookupByName("a"), DefineXML (strict, then lenient with an element to
+ * skip), GetXMLDesc and Start on PATH; print each error's D-Bus name (or
+ * "ok") on a line. */
 static int
 client_main (const char *address, const char *path)
 {
@@ -301,6 +302,11 @@ client_main (const char *address, const char *path)
     { HULL_DBUS_PATH, MANAGER_IFACE, "ListDomains", g_variant_new ("(a{sv})", NULL) },
     { HULL_DBUS_PATH, MANAGER_IFACE, "LookupByName", g_variant_new ("(sa{sv})", "a", NULL) },
     { HULL_DBUS_PATH, MANAGER_IFACE, "DefineXML", g_variant_new ("(sa{sv})", xml, NULL) },
+    { HULL_DBUS_PATH, MANAGER_IFACE, "DefineXML",
+      g_variant_new ("(s@a{sv})",
+                     "<domain type='test'><name>lenient</name><memory unit='MiB'>16</memory>"
+                     "<vcpu>1</vcpu><frobnicate/></domain>",
+                     g_variant_new_parsed ("{'lenient': <true>}")) },
     { path, DOMAIN_IFACE, "GetXMLDesc", g_variant_new ("(a{sv})", NULL) },
     { path, DOMAIN_IFACE, "Start", g_variant_new ("(a{sv})", NULL) },
     { path, DOMAIN_IFACE, "Undefine", g_variant_new ("(a{sv})", NULL) },
@@ -459,10 +465,20 @@ test_foreign_uid_refused (void)
                    "ListDomains " NOT_AUTHORIZED "\n"
                    "LookupByName " NOT_AUTHORIZED "\n"
                    "DefineXML " NOT_AUTHORIZED "\n"
+                   "DefineXML " NOT_AUTHORIZED "\n"
                    "GetXMLDesc " NOT_AUTHORIZED "\n"
                    "Start " NOT_AUTHORIZED "\n"
                    "Undefine " NOT_AUTHORIZED "\n");
   g_assert_nonnull (strstr (err, "may not call Start: this hulld serves user"));
+  /* The refused caller's XML left nothing in hulld's log. */
+  {
+    g_autofree char *log_path = g_build_filename (world->root, "hulld.log", NULL);
+    g_autofree char *log = NULL;
+
+    g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+    g_assert_null (strstr (log, "skipped"));
+    g_assert_null (strstr (log, "frobnicate"));
+  }
 
   /* Nothing changed. */
   after = hull_test_snapshot_dir (world->state_dir);

@@ -13,6 +13,7 @@
  *   exit N                  exit N without a word
  *   hang                    say nothing, stay
  *   garbage                 say "HELLO", stay
+ *   flood                   write 1 MiB without a newline, stay
  *
  * Before anything else it writes its pid to $runtime/fake-<uuid>.pid and
  * checks what the client promised: its own session, stdin on /dev/null,
@@ -350,6 +351,21 @@ main (int argc, char **argv)
     {
       if (write (ready_fd, "HELLO\n", 6) != 6)
         return 1;
+    }
+  else if (strcmp (mode, "flood") == 0)
+    {
+      g_autofree char *junk = g_malloc (1024 * 1024);
+
+      /* Blocks once hulld stops reading; hulld then kills us. */
+      memset (junk, 'x', 1024 * 1024);
+      for (gsize done = 0; done < 1024 * 1024;)
+        {
+          ssize_t n = write (ready_fd, junk + done, 1024 * 1024 - done);
+
+          if (n <= 0)
+            return 1;
+          done += (gsize)n;
+        }
     }
   else if (strcmp (mode, "hang") != 0)
     {

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -582,6 +583,108 @@ test_spawn_garbage (Fixture *f, gconstpointer data)
   g_assert_true (process_gone (fake_pid (f)));
 }
 
+/* A ready line without an end: hulld reads no more than 4096 bytes of it,
+ * then fails the start with FAILED naming the limit; the worker (blocked
+ * writing the rest) is killed and reaped. */
+static void
+test_spawn_flood (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HullWorkerClient) client = spawn_fake (f, "flood", &error);
+  GPid pid = fake_pid (f);
+
+  g_assert_null (client);
+  g_assert_error (error, HULL_ERROR, HULL_ERROR_FAILED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, UUID));
+  g_assert_nonnull (strstr (error->message, "4096 bytes"));
+  g_assert_nonnull (strstr (error->message, f->log_path));
+  g_assert_cmpint (pid, >, 0);
+  g_assert_true (process_gone (pid));
+}
+
+/* Spawns "ready" with @path planted as a link to a file of "secret": the
+ * start fails with IO saying @reason before any worker runs, the target
+ * is untouched. */
+static void
+assert_link_refused (Fixture *f, const char *path, gboolean symbolic, const char *reason)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HullWorkerClient) client = NULL;
+  g_autofree char *target = g_build_filename (f->dir, "target", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *socket = g_build_filename (f->runtime_dir, "vm", UUID ".sock", NULL);
+  g_autofree char *status = g_build_filename (f->runtime_dir, "vm", UUID ".status", NULL);
+  GStatBuf st;
+
+  write_file (target, "secret");
+  g_assert_cmpint (g_chmod (target, 0644), ==, 0);
+  if (symbolic)
+    g_assert_cmpint (symlink (target, path), ==, 0);
+  else
+    g_assert_cmpint (link (target, path), ==, 0);
+
+  client = spawn_fake (f, "ready", &error);
+  g_assert_null (client);
+  g_assert_error (error, HULL_ERROR, HULL_ERROR_IO);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_true (g_str_has_suffix (error->message, reason));
+  g_assert_cmpint (fake_pid (f), ==, 0);
+  g_assert_false (g_file_test (socket, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (status, G_FILE_TEST_EXISTS));
+
+  g_assert_true (g_file_get_contents (target, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "secret");
+  g_assert_cmpint (g_stat (target, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0644);
+  g_assert_cmpint (st.st_uid, ==, getuid ());
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_unlink (target), ==, 0);
+}
+
+/* The console log and the log are opened only when they are regular files
+ * of one link: a symbolic or hard link planted there (to expose the next
+ * owner's output) fails the start; so does a FIFO, without blocking. */
+static void
+test_spawn_planted_logs (Fixture *f, gconstpointer data)
+{
+  assert_link_refused (f, f->console_log_path, TRUE, ": it is a symbolic link");
+  assert_link_refused (f, f->console_log_path, FALSE, ": it has other hard links");
+  assert_link_refused (f, f->log_path, TRUE, ": it is a symbolic link");
+  assert_link_refused (f, f->log_path, FALSE, ": it has other hard links");
+
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (HullWorkerClient) client = NULL;
+
+    g_unlink (f->console_log_path); /* made by the starts above */
+    g_assert_cmpint (mkfifo (f->console_log_path, 0600), ==, 0);
+    client = spawn_fake (f, "ready", &error);
+    g_assert_null (client);
+    g_assert_error (error, HULL_ERROR, HULL_ERROR_IO);
+    g_test_message ("%s", error->message);
+    g_assert_cmpint (fake_pid (f), ==, 0);
+    g_assert_cmpint (g_unlink (f->console_log_path), ==, 0);
+  }
+
+  /* Regular files of one link are fine, and appended to. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (HullWorkerClient) client = NULL;
+    g_autofree char *log = NULL;
+
+    write_file (f->console_log_path, "");
+    write_file (f->log_path, "earlier\n");
+    client = spawn_fake (f, "ready", &error);
+    g_assert_no_error (error);
+    log = read_log (f);
+    g_assert_true (g_str_has_prefix (log, "earlier\n"));
+    assert_log_clean (f);
+    stop (client);
+  }
+}
+
 static void
 cancel_soon (GCancellable *cancellable)
 {
@@ -1036,6 +1139,8 @@ main (int argc, char **argv)
   ADD ("spawn/no-binary", test_spawn_no_binary);
   ADD ("spawn/timeout", test_spawn_timeout);
   ADD ("spawn/garbage", test_spawn_garbage);
+  ADD ("spawn/flood", test_spawn_flood);
+  ADD ("spawn/planted-logs", test_spawn_planted_logs);
   ADD ("spawn/cancel", test_spawn_cancel);
   ADD ("spawn/files", test_spawn_files);
   ADD ("spawn/open-errors", test_spawn_open_errors);
