@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hull-error.h"
+#include "test-util.h"
 
 #ifndef HULL_TEST_HULLD_DEFAULT
 #define HULL_TEST_HULLD_DEFAULT "hulld"
@@ -619,27 +620,6 @@ hull_test_world_new (gboolean start_hulld)
   return world;
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = NULL;
-  const char *name;
-
-  if (g_file_test (path, G_FILE_TEST_IS_SYMLINK) || !g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_unlink (path);
-      return;
-    }
-  dir = g_dir_open (path, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      remove_tree (child);
-    }
-  g_rmdir (path);
-}
-
 /* hulld's log, into the test's log (stderr, with TAP's comment mark). */
 static void
 show_log (HullTestWorld *world, const char *path)
@@ -703,7 +683,7 @@ hull_test_world_free (HullTestWorld *world)
   if (g_test_failed () || g_getenv ("HULL_TEST_VERBOSE") != NULL)
     show_logs (world);
   if (g_strcmp0 (g_getenv ("HULL_TEST_KEEP"), "1") != 0)
-    remove_tree (world->root);
+    hull_test_remove_tree (world->root);
 
   if (world->guardian_fd >= 0)
     {

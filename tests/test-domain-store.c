@@ -9,6 +9,7 @@
 
 #include "hull-domain-store.h"
 #include "hull-error.h"
+#include "test-util.h"
 
 #define UUID_A "6f3c7e0a-1b2c-4d5e-8f90-a1b2c3d4e5f6"
 #define UUID_B "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
@@ -36,26 +37,10 @@ fixture_setup (Fixture *f, gconstpointer data)
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        remove_tree (child);
-      }
-  g_remove (path);
-}
-
-static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
   g_clear_object (&f->store);
-  remove_tree (f->dir);
+  hull_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->state_dir);
   g_free (f->runtime_dir);

@@ -23,6 +23,7 @@
 
 #include "hull-error.h"
 #include "hull-worker-client.h"
+#include "test-util.h"
 
 #define WAIT_LIMIT_S 60
 #define UUID "3d4c2b1a-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
@@ -116,22 +117,6 @@ fixture_set_up (Fixture *f, gconstpointer data)
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        remove_tree (child);
-      }
-  g_remove (path);
-}
-
-static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   while (g_main_context_iteration (NULL, FALSE))
@@ -143,7 +128,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
       if (g_file_get_contents (f->log_path, &log, NULL, NULL))
         g_test_message ("worker log:\n%s", log);
     }
-  remove_tree (f->dir);
+  hull_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->runtime_dir);
   g_free (f->xml_path);
@@ -151,27 +136,6 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_free (f->console_log_path);
   g_free (f->worker_path);
   g_free (f->skip);
-}
-
-static gboolean
-tick (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-wait_for (const gboolean *flag, const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_LIMIT_S * G_USEC_PER_SEC;
-  guint id = g_timeout_add (100, tick, NULL);
-
-  while (!*flag)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("gave up waiting for %s", what);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (id);
 }
 
 static void
@@ -212,7 +176,7 @@ spawn (Fixture *f, GError **error)
   SpawnResult r = { 0 };
 
   hull_worker_client_spawn_async (&f->options, NULL, spawned, &r);
-  wait_for (&r.done, "the spawn");
+  hull_test_wait_for (&r.done, "the spawn", WAIT_LIMIT_S);
   if (r.error != NULL)
     g_propagate_error (error, r.error);
   return r.client;
@@ -244,7 +208,7 @@ stop (HullWorkerClient *client)
   GPid pid = hull_worker_client_get_pid (client);
 
   hull_worker_client_stop_async (client, NULL, stopped, &w);
-  wait_for (&w.done, "the stop");
+  hull_test_wait_for (&w.done, "the stop", WAIT_LIMIT_S);
   g_assert_true (process_gone (pid));
 }
 
@@ -417,7 +381,7 @@ test_as_owner (Fixture *f, gconstpointer data)
   g_assert_true (hull_dbus_worker_call_start_sync (hull_worker_client_get_proxy (client),
                                                    g_variant_new ("a{sv}", NULL), NULL, &error));
   g_assert_no_error (error);
-  wait_for (&w.halted, "the halt");
+  hull_test_wait_for (&w.halted, "the halt", WAIT_LIMIT_S);
   g_assert_cmpstr (w.halt_kind, ==, "power-off");
   state = hull_dbus_worker_get_state (hull_worker_client_get_proxy (client));
   g_assert_cmpstr (state, ==, "halted");
@@ -611,7 +575,7 @@ test_kvm (Fixture *f, gconstpointer data)
   g_assert_true (hull_dbus_worker_call_start_sync (hull_worker_client_get_proxy (client),
                                                    g_variant_new ("a{sv}", NULL), NULL, &error));
   g_assert_no_error (error);
-  wait_for (&w.halted, "hello's power-off");
+  hull_test_wait_for (&w.halted, "hello's power-off", WAIT_LIMIT_S);
   g_assert_cmpstr (w.halt_kind, ==, "power-off");
   stop (client);
   g_assert_true (g_file_get_contents (f->console_log_path, &console, NULL, NULL));

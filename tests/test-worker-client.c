@@ -21,6 +21,7 @@
 
 #include "hull-error.h"
 #include "hull-worker-client.h"
+#include "test-util.h"
 
 /* Generous: the worker under the sanitizers, or valgrind. */
 #define WAIT_LIMIT_S 60
@@ -64,57 +65,18 @@ fixture_set_up (Fixture *f, gconstpointer data)
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        remove_tree (child);
-      }
-  g_remove (path);
-}
-
-static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   /* Run what is still pending (detached reapers, closing connections). */
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  remove_tree (f->dir);
+  hull_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->runtime_dir);
   g_free (f->xml_path);
   g_free (f->log_path);
   g_free (f->console_log_path);
   g_free (f->worker_path);
-}
-
-/* Iterates the main context until *@flag, or fails after WAIT_LIMIT_S. */
-/* A wake-up so that the waits re-check their deadline once in a while. */
-static gboolean
-tick (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-wait_for (const gboolean *flag, const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_LIMIT_S * G_USEC_PER_SEC;
-  guint id = g_timeout_add (100, tick, NULL);
-
-  while (!*flag)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("gave up waiting for %s", what);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (id);
 }
 
 static void
@@ -159,7 +121,7 @@ static void
 assert_gone_soon (GPid pid)
 {
   gint64 deadline = g_get_monotonic_time () + WAIT_LIMIT_S * G_USEC_PER_SEC;
-  guint id = g_timeout_add (20, tick, NULL);
+  guint id = g_timeout_add (20, hull_test_tick, NULL);
 
   while (!process_gone (pid))
     {
@@ -214,7 +176,7 @@ spawn_fake (Fixture *f, const char *mode, GError **error)
 
   write_file (f->xml_path, mode);
   hull_worker_client_spawn_async (&f->options, NULL, spawned, &r);
-  wait_for (&r.done, "the spawn");
+  hull_test_wait_for (&r.done, "the spawn", WAIT_LIMIT_S);
   if (r.error != NULL)
     g_propagate_error (error, r.error);
   return r.client;
@@ -226,7 +188,7 @@ attach (Fixture *f, GError **error)
   SpawnResult r = { 0 };
 
   hull_worker_client_attach_async (f->runtime_dir, UUID, NULL, attached, &r);
-  wait_for (&r.done, "the attach");
+  hull_test_wait_for (&r.done, "the attach", WAIT_LIMIT_S);
   if (r.error != NULL)
     g_propagate_error (error, r.error);
   return r.client;
@@ -308,7 +270,7 @@ stop (HullWorkerClient *client)
   StopResult r = { 0 };
 
   hull_worker_client_stop_async (client, NULL, stopped, &r);
-  wait_for (&r.done, "the stop");
+  hull_test_wait_for (&r.done, "the stop", WAIT_LIMIT_S);
   g_assert_no_error (r.error);
   g_assert_true (r.ok);
 }
@@ -699,7 +661,7 @@ test_spawn_cancel (Fixture *f, gconstpointer data)
   SpawnResult r = { 0 };
   GPid pid = 0;
   gint64 deadline = g_get_monotonic_time () + WAIT_LIMIT_S * G_USEC_PER_SEC;
-  guint id = g_timeout_add (20, tick, NULL);
+  guint id = g_timeout_add (20, hull_test_tick, NULL);
 
   write_file (f->xml_path, "hang");
   hull_worker_client_spawn_async (&f->options, cancellable, spawned, &r);
@@ -713,7 +675,7 @@ test_spawn_cancel (Fixture *f, gconstpointer data)
     }
   g_source_remove (id);
   g_idle_add_once ((GSourceOnceFunc)cancel_soon, cancellable);
-  wait_for (&r.done, "the cancelled spawn");
+  hull_test_wait_for (&r.done, "the cancelled spawn", WAIT_LIMIT_S);
   g_assert_null (r.client);
   g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&r.error);
@@ -735,7 +697,7 @@ test_closed_unexpected (Fixture *f, gconstpointer data)
   events_watch (&e, client);
   pid = hull_worker_client_get_pid (client);
   g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
-  wait_for (&e.closed, "closed");
+  hull_test_wait_for (&e.closed, "closed", WAIT_LIMIT_S);
   g_assert_false (e.expected);
   assert_gone_soon (pid);
   g_assert_cmpuint (e.n_closed, ==, 1);
@@ -759,7 +721,7 @@ test_kill (Fixture *f, gconstpointer data)
   events_watch (&e, client);
   pid = hull_worker_client_get_pid (client);
   hull_worker_client_kill (client);
-  wait_for (&e.closed, "closed");
+  hull_test_wait_for (&e.closed, "closed", WAIT_LIMIT_S);
   g_assert_true (e.expected);
   assert_gone_soon (pid);
   g_assert_cmpuint (e.n_closed, ==, 1);
@@ -840,7 +802,7 @@ test_attach_closed_unexpected (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   events_watch (&e, again);
   g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
-  wait_for (&e.closed, "closed");
+  hull_test_wait_for (&e.closed, "closed", WAIT_LIMIT_S);
   g_assert_false (e.expected);
   assert_gone_soon (pid);
   events_clear (&e);
@@ -1060,7 +1022,7 @@ test_real_worker (Fixture *f, gconstpointer data)
   f->options.worker_path = path;
   write_real_domain (f, UUID);
   hull_worker_client_spawn_async (&f->options, NULL, spawned, &r);
-  wait_for (&r.done, "the spawn");
+  hull_test_wait_for (&r.done, "the spawn", WAIT_LIMIT_S);
   g_assert_no_error (r.error);
   client = r.client;
   pid = hull_worker_client_get_pid (client);
@@ -1116,7 +1078,7 @@ test_real_worker_error (Fixture *f, gconstpointer data)
   f->options.worker_path = path;
   write_real_domain (f, "00000000-0000-4000-8000-000000000000");
   hull_worker_client_spawn_async (&f->options, NULL, spawned, &r);
-  wait_for (&r.done, "the spawn");
+  hull_test_wait_for (&r.done, "the spawn", WAIT_LIMIT_S);
   g_assert_null (r.client);
   g_assert_error (r.error, HULL_ERROR, HULL_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (r.error->message, "00000000-0000-4000-8000-000000000000"));

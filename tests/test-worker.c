@@ -23,6 +23,7 @@
 
 #include "hull-dbus.h"
 #include "hull-error.h"
+#include "test-util.h"
 
 #define UUID "6f3c7e0a-1b2c-4d5e-8f90-a1b2c3d4e5f6"
 /* The longest any wait may take before the test fails. */
@@ -86,27 +87,6 @@ worker_init (Worker *worker, const char *program, const char *extra, const char 
 }
 
 static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-      g_dir_close (dir);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static void
 worker_clear (Worker *worker)
 {
   if (worker->proxy != NULL)
@@ -121,7 +101,7 @@ worker_clear (Worker *worker)
       waitpid (worker->pid, NULL, 0);
     }
   if (worker->dir != NULL)
-    remove_tree (worker->dir);
+    hull_test_remove_tree (worker->dir);
   g_free (worker->dir);
   g_free (worker->xml);
   g_free (worker->log);
